@@ -1,0 +1,189 @@
+package biplane
+
+import "bytes"
+
+// Chunked decoding (RFC 9112 §7.1) happens in place: the decoder walks the
+// raw bytes and moves each chunk's data down over the framing before it, so
+// the decoded body ends up contiguous at the front of the region and the
+// buffer never holds more than the body plus one partial framing line.
+
+// maxChunkLine bounds a chunk-size line, extensions included. Longer lines
+// are refused with 400: nothing legitimate needs more, and it bounds the
+// bytes held while waiting for a line end.
+const maxChunkLine = 4096
+
+// Chunked decoder states.
+const (
+	chunkSize    uint8 = iota // reading chunk-size [chunk-ext] CRLF
+	chunkData                 // inside chunk-data
+	chunkDataEnd              // expecting the CRLF after chunk-data
+	chunkTrailer              // reading trailer field lines
+	chunkDone
+)
+
+type chunkedDecoder struct {
+	state    uint8
+	remain   int64 // data bytes left in the current chunk
+	out      int   // decoded bytes at the front of the region
+	in       int   // raw bytes consumed (in >= out)
+	excess   int64 // framing bytes beyond the allowance, see decode
+	trailer  int   // bytes of trailer section seen
+	trailers int   // trailer field lines seen
+}
+
+// decode advances over region, the raw body bytes received so far, starting
+// where the last call stopped. It moves data to the front and the
+// unconsumed tail down behind it, and returns how many bytes of region are
+// still in use (decoded body plus tail), whether the body is complete, and
+// a *ProtocolError for malformed or over-limit input.
+func (d *chunkedDecoder) decode(region []byte, lim *Limits) (used int, done bool, err error) {
+	defer func() {
+		// Close the gap between the decoded data and the tail.
+		if d.in > d.out {
+			used = d.out + copy(region[d.out:], region[d.in:])
+			d.in = d.out
+		} else {
+			used = len(region)
+		}
+	}()
+	for d.in < len(region) || d.state == chunkDone {
+		switch d.state {
+		case chunkSize, chunkTrailer, chunkDataEnd:
+			line, ok, err := d.line(region, lim)
+			if err != nil || !ok {
+				return 0, false, err
+			}
+			switch d.state {
+			case chunkDataEnd:
+				if len(line) != 0 {
+					return 0, false, protoErr(400, "chunk data not followed by CRLF", line)
+				}
+				d.state = chunkSize
+			case chunkSize:
+				if err := d.sizeLine(line, lim); err != nil {
+					return 0, false, err
+				}
+			case chunkTrailer:
+				if len(line) == 0 {
+					d.state = chunkDone
+					continue
+				}
+				if err := d.trailerLine(line, lim); err != nil {
+					return 0, false, err
+				}
+			}
+		case chunkData:
+			n := min(int64(len(region)-d.in), d.remain)
+			copy(region[d.out:], region[d.in:d.in+int(n)])
+			d.in += int(n)
+			d.out += int(n)
+			d.remain -= n
+			if d.remain == 0 {
+				d.state = chunkDataEnd
+			}
+		case chunkDone:
+			return 0, true, nil
+		}
+	}
+	return 0, false, nil
+}
+
+// line returns the next CRLF-terminated line at d.in, without its CRLF, or
+// ok == false if it is not complete yet.
+func (d *chunkedDecoder) line(region []byte, lim *Limits) (line []byte, ok bool, err error) {
+	rest := region[d.in:]
+	i := bytes.IndexByte(rest, '\n')
+	n := i
+	if i < 0 {
+		n = len(rest)
+	}
+	if d.state == chunkTrailer {
+		if d.trailer+n > lim.MaxHeaderBytes {
+			return nil, false, protoErr(431, "trailer section too large", nil)
+		}
+	} else if n > maxChunkLine {
+		return nil, false, protoErr(400, "chunk size line too long", nil)
+	}
+	if i < 0 {
+		return nil, false, nil
+	}
+	if i == 0 || rest[i-1] != '\r' {
+		return nil, false, protoErr(400, "line not terminated by CRLF", rest[:i])
+	}
+	d.in += i + 1
+	if d.state != chunkTrailer {
+		// Framing bytes cost an allowance; see sizeLine.
+		d.excess += int64(i + 1)
+	}
+	return rest[: i-1 : i-1], true, nil
+}
+
+// sizeLine parses chunk-size [ chunk-ext ] (RFC 9112 §7.1, §7.1.1).
+func (d *chunkedDecoder) sizeLine(line []byte, lim *Limits) error {
+	var size int64
+	i := 0
+	for ; i < len(line) && chars[line[i]]&cHex != 0; i++ {
+		if size > (1<<63-1)>>4 {
+			return protoErr(400, "chunk size overflows", line)
+		}
+		size = size<<4 | int64(unhex(line[i]))
+	}
+	if i == 0 {
+		return protoErr(400, "invalid chunk size", line)
+	}
+	// chunk-ext = *( BWS ";" BWS ext-name [ BWS "=" BWS ext-val ] ), parsed
+	// only far enough to know that it is made of legal bytes, then ignored.
+	ext := line[i:]
+	if len(ext) > 0 {
+		t := trimOWS(ext)
+		if len(t) == 0 || t[0] != ';' {
+			return protoErr(400, "invalid chunk extension", line)
+		}
+		for _, c := range t {
+			if chars[c]&cValue == 0 {
+				return protoErr(400, "invalid byte in chunk extension", line)
+			}
+		}
+	}
+	// Like net/http, allow each chunk 16 bytes of framing plus twice its
+	// size, and refuse a body whose framing runs 16 KiB over that: it is
+	// a peer making us do work for nothing (tiny chunks, long extensions).
+	d.excess -= 16 + 2*size
+	d.excess = max(d.excess, 0)
+	if d.excess > 16<<10 {
+		return protoErr(400, "chunked encoding has too much framing", nil)
+	}
+	if size > int64(lim.MaxBodyBytes-d.out) {
+		return protoErr(413, "request body too large", nil)
+	}
+	if size == 0 {
+		d.state = chunkTrailer
+		return nil
+	}
+	d.remain = size
+	d.state = chunkData
+	return nil
+}
+
+// trailerLine checks one trailer field line (RFC 9112 §7.1.2) against the
+// header limits; trailers are then discarded.
+func (d *chunkedDecoder) trailerLine(line []byte, lim *Limits) error {
+	d.trailer += len(line) + 2
+	d.trailers++
+	if d.trailer > lim.MaxHeaderBytes || d.trailers > lim.MaxHeaderFields {
+		return protoErr(431, "trailer section too large", nil)
+	}
+	if line[0] == ' ' || line[0] == '\t' {
+		return protoErr(400, "obsolete line folding in trailer", line)
+	}
+	colon := bytes.IndexByte(line, ':')
+	if colon < 0 || !isToken(line[:colon]) {
+		return protoErr(400, "invalid trailer field", line)
+	}
+	for _, c := range line[colon+1:] {
+		if chars[c]&cValue == 0 {
+			return protoErr(400, "invalid byte in trailer field value", line)
+		}
+	}
+	return nil
+}

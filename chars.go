@@ -1,0 +1,138 @@
+package biplane
+
+// Byte classes from the RFC ABNF, as lookup tables so that validation is one
+// load per byte.
+const (
+	cToken  = 1 << iota // tchar, RFC 9110 §5.6.2
+	cValue              // field-vchar / SP / HTAB, RFC 9110 §5.5 (obs-text included)
+	cTarget             // pchar / "/" / "?" minus "%", RFC 3986 §3.3–3.4
+	cHex                // HEXDIG
+	cAuth               // unreserved / sub-delims / ":" / "[" / "]", RFC 3986 §3.2 without "@" and "%"
+)
+
+var chars = func() (t [256]uint8) {
+	for c := 0; c < 256; c++ {
+		b := byte(c)
+		alnum := 'a' <= b && b <= 'z' || 'A' <= b && b <= 'Z' || '0' <= b && b <= '9'
+		// tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." /
+		//         "^" / "_" / "`" / "|" / "~" / DIGIT / ALPHA
+		if alnum || indexByte("!#$%&'*+-.^_`|~", b) {
+			t[c] |= cToken
+		}
+		// field-vchar = VCHAR / obs-text, plus SP and HTAB inside a value.
+		if b == ' ' || b == '\t' || 0x21 <= b && b != 0x7f {
+			t[c] |= cValue
+		}
+		// unreserved = ALPHA / DIGIT / "-" / "." / "_" / "~"
+		// sub-delims = "!" / "$" / "&" / "'" / "(" / ")" / "*" / "+" / "," / ";" / "="
+		unreserved := alnum || indexByte("-._~", b)
+		subDelim := indexByte("!$&'()*+,;=", b)
+		if unreserved || subDelim || indexByte(":@/?", b) {
+			t[c] |= cTarget
+		}
+		if unreserved || subDelim || indexByte(":[]", b) {
+			t[c] |= cAuth
+		}
+		if '0' <= b && b <= '9' || 'a' <= b && b <= 'f' || 'A' <= b && b <= 'F' {
+			t[c] |= cHex
+		}
+	}
+	return t
+}()
+
+func indexByte(s string, b byte) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] == b {
+			return true
+		}
+	}
+	return false
+}
+
+// isToken reports whether b is a non-empty token (RFC 9110 §5.6.2).
+func isToken(b []byte) bool {
+	if len(b) == 0 {
+		return false
+	}
+	for _, c := range b {
+		if chars[c]&cToken == 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// unhex returns the value of a HEXDIG.
+func unhex(c byte) byte {
+	switch {
+	case c <= '9':
+		return c - '0'
+	case c >= 'a':
+		return c - 'a' + 10
+	default:
+		return c - 'A' + 10
+	}
+}
+
+// lower returns c in lower case if it is an ASCII letter.
+func lower(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
+}
+
+// equalFold reports whether b equals s, ignoring ASCII case. s is lower case.
+func equalFold[T []byte | string](b T, s string) bool {
+	if len(b) != len(s) {
+		return false
+	}
+	for i := 0; i < len(b); i++ {
+		if lower(b[i]) != s[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// equalFoldBoth reports whether a and b are equal, ignoring ASCII case.
+func equalFoldBoth[T []byte | string](a T, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		if lower(a[i]) != lower(b[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// trimOWS trims optional whitespace (SP / HTAB, RFC 9110 §5.6.3).
+func trimOWS[T []byte | string](b T) T {
+	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
+		b = b[1:]
+	}
+	for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\t') {
+		b = b[:len(b)-1]
+	}
+	return b
+}
+
+// listElements calls f for each non-empty element of a comma-separated
+// list (RFC 9110 §5.6.1), trimmed of OWS. It stops when f returns false.
+func listElements[T []byte | string](v T, f func(e T) bool) {
+	for len(v) > 0 {
+		i := 0
+		for i < len(v) && v[i] != ',' {
+			i++
+		}
+		if e := trimOWS(v[:i]); len(e) > 0 && !f(e) {
+			return
+		}
+		if i == len(v) {
+			return
+		}
+		v = v[i+1:]
+	}
+}

@@ -1,0 +1,3 @@
+module github.com/biplane-go/biplane
+
+go 1.26

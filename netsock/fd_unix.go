@@ -1,0 +1,93 @@
+//go:build darwin || dragonfly || freebsd || linux || netbsd
+
+package netsock
+
+import (
+	"fmt"
+	"net"
+	"syscall"
+
+	"github.com/biplane-go/biplane"
+	"github.com/biplane-go/biplane/unixsock"
+)
+
+// newFD returns a unixsock.Listener on a duplicate of ln's descriptor, with
+// ok true, if ln is a plain TCP or Unix listener; ok false means use the
+// fallback.
+func newFD(ln net.Listener) (_ biplane.Listener, ok bool, _ error) {
+	var sc syscall.Conn
+	switch ln := ln.(type) {
+	case *net.TCPListener:
+		sc = ln
+	case *net.UnixListener:
+		sc = ln
+	default:
+		return nil, false, nil
+	}
+	raw, err := sc.SyscallConn()
+	if err != nil {
+		return nil, true, fmt.Errorf("netsock: %w", err)
+	}
+	fd := -1
+	var dupErr error
+	err = raw.Control(func(s uintptr) {
+		// Hold ForkLock so that no child process started meanwhile
+		// inherits the duplicate before it is marked close-on-exec.
+		syscall.ForkLock.RLock()
+		defer syscall.ForkLock.RUnlock()
+		if fd, dupErr = syscall.Dup(int(s)); dupErr == nil {
+			syscall.CloseOnExec(fd)
+		}
+	})
+	if err == nil {
+		err = dupErr
+	}
+	if err != nil {
+		return nil, true, fmt.Errorf("netsock: duplicate listener descriptor: %w", err)
+	}
+	// NewListener takes fd, closing it on error, and makes it
+	// non-blocking. The flag is shared with ln's descriptor, which package
+	// net keeps non-blocking anyway.
+	l, err := unixsock.NewListener(fd)
+	if err != nil {
+		return nil, true, err
+	}
+	return l, true, nil
+}
+
+// adopt gives l, made by New from ln in Listen, ownership of ln.
+func adopt(l biplane.Listener, ln net.Listener) biplane.Listener {
+	ul, ok := l.(*unixsock.Listener)
+	if !ok {
+		return l // the fallback owns ln already
+	}
+	if _, ok := ln.(*net.UnixListener); ok {
+		// Closing ln removes the socket file, so keep it for Close.
+		return &unixListener{Listener: ul, ln: ln}
+	}
+	// The duplicate keeps the socket open: ln is no longer needed.
+	ln.Close()
+	return ul
+}
+
+// unixListener is a unixsock.Listener on a duplicate of a *net.UnixListener
+// that Listen opened. It closes both, so that the socket file is removed.
+type unixListener struct {
+	*unixsock.Listener
+	ln     net.Listener
+	closed bool
+}
+
+// Close closes the listener and removes its socket file. Closing a closed
+// listener does nothing and returns nil.
+func (l *unixListener) Close() error {
+	if l.closed {
+		return nil
+	}
+	l.closed = true
+	err := l.Listener.Close()
+	if err2 := l.ln.Close(); err == nil && err2 != nil {
+		err = fmt.Errorf("netsock: %w", err2)
+	}
+	return err
+}

@@ -1,0 +1,493 @@
+package netsock_test
+
+import (
+	"bytes"
+	"io"
+	"net"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/biplane-go/biplane"
+	"github.com/biplane-go/biplane/netsock"
+)
+
+// guard bounds every wait in these tests. It only turns a hang into a
+// failure; no test asserts that anything happens within it.
+const guard = 5 * time.Second
+
+// A path is one way New can serve a TCP listener.
+type path struct {
+	name string
+	wrap func(net.Listener) net.Listener
+	// fallback tells whether New must take the fallback path.
+	fallback bool
+}
+
+var paths = []path{
+	{"descriptor", func(ln net.Listener) net.Listener { return ln }, !fdPath},
+	{"fallback", func(ln net.Listener) net.Listener { return hidden{ln} }, true},
+}
+
+// hidden hides the listener's concrete type, and so its descriptor, the
+// way a wrapping listener (crypto/tls, netutil.LimitListener) does.
+type hidden struct{ net.Listener }
+
+// server drives one biplane listener from the test's goroutine, as a server
+// loop would.
+type server struct {
+	t     *testing.T
+	l     biplane.Listener
+	w     biplane.Waiter
+	addr  string
+	ready []biplane.Conn
+}
+
+// newServer listens on a loopback port through p. Cleanup closes it.
+func newServer(t *testing.T, p path) *server {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := netsock.New(p.wrap(ln))
+	if err != nil {
+		ln.Close()
+		t.Fatalf("New: %v", err)
+	}
+	t.Cleanup(func() {
+		l.Close()
+		ln.Close()
+	})
+	if _, ok := l.(*netsock.Listener); ok != p.fallback {
+		t.Fatalf("New(%T) returned %T; want the fallback: %v", p.wrap(ln), l, p.fallback)
+	}
+	w, ok := l.(biplane.Waiter)
+	if !ok {
+		t.Fatalf("%T does not implement biplane.Waiter", l)
+	}
+	return &server{t: t, l: l, w: w, addr: ln.Addr().String()}
+}
+
+// dial connects a client. Cleanup closes it.
+func (s *server) dial() *net.TCPConn {
+	s.t.Helper()
+	c, err := net.Dial("tcp", s.addr)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	s.t.Cleanup(func() { c.Close() })
+	return c.(*net.TCPConn)
+}
+
+// wait blocks until Wait reports c, or the listener if c is nil.
+func (s *server) wait(c biplane.Conn) {
+	s.t.Helper()
+	deadline := time.Now().Add(guard)
+	for {
+		left := time.Until(deadline)
+		if left <= 0 {
+			s.t.Fatalf("Wait did not report %v within %v", c, guard)
+		}
+		ready, acceptable, err := s.w.Wait(s.ready[:0], left)
+		s.ready = ready
+		if err != nil {
+			s.t.Fatalf("Wait: %v", err)
+		}
+		if c == nil && acceptable {
+			return
+		}
+		for _, r := range ready {
+			if c != nil && r == c {
+				return
+			}
+		}
+	}
+}
+
+// accept returns the next connection, waiting for it. Cleanup closes it.
+func (s *server) accept() biplane.Conn {
+	s.t.Helper()
+	for {
+		c, err := s.l.Accept()
+		if err == nil {
+			s.t.Cleanup(func() { c.Close() })
+			return c
+		}
+		if err != biplane.ErrWouldBlock {
+			s.t.Fatalf("Accept: %v", err)
+		}
+		s.wait(nil)
+	}
+}
+
+// read reads into p, waiting while the read would block.
+func (s *server) read(c biplane.Conn, p []byte) (int, error) {
+	for {
+		n, err := c.Read(p)
+		if err != biplane.ErrWouldBlock {
+			return n, err
+		}
+		s.wait(c)
+	}
+}
+
+// readAll reads c to EOF.
+func (s *server) readAll(c biplane.Conn) string {
+	s.t.Helper()
+	var got []byte
+	buf := make([]byte, 1000)
+	for {
+		n, err := s.read(c, buf)
+		got = append(got, buf[:n]...)
+		if err == io.EOF {
+			return string(got)
+		}
+		if err != nil {
+			s.t.Fatalf("Read after %d bytes: %v", len(got), err)
+		}
+	}
+}
+
+// readN reads exactly n bytes.
+func (s *server) readN(c biplane.Conn, n int) string {
+	s.t.Helper()
+	got := make([]byte, n)
+	for i := 0; i < n; {
+		m, err := s.read(c, got[i:])
+		if err != nil {
+			s.t.Fatalf("Read after %d of %d bytes: %v", i, n, err)
+		}
+		i += m
+	}
+	return string(got)
+}
+
+// write writes all of p, waiting while the write would block.
+func (s *server) write(c biplane.Conn, p []byte) {
+	s.t.Helper()
+	for len(p) > 0 {
+		n, err := c.Write(p)
+		p = p[n:]
+		switch err {
+		case nil:
+		case biplane.ErrWouldBlock:
+			s.wait(c)
+		default:
+			s.t.Fatalf("Write: %v", err)
+		}
+	}
+}
+
+func TestExchange(t *testing.T) {
+	msgs := []string{"x", "hello", "GET / HTTP/1.1\r\nHost: a\r\n\r\n", string(bytes.Repeat([]byte("0123456789"), 30000))}
+	for _, p := range paths {
+		t.Run(p.name, func(t *testing.T) {
+			s := newServer(t, p)
+			client := s.dial()
+			c := s.accept()
+			want := client.LocalAddr().(*net.TCPAddr).AddrPort()
+			if got := c.RemoteAddr(); got != want || !got.Addr().Is4() {
+				t.Errorf("RemoteAddr = %v, want %v as IPv4", got, want)
+			}
+			if _, ok := c.(biplane.CloseWriter); !ok {
+				t.Errorf("%T does not implement biplane.CloseWriter", c)
+			}
+			if n, err := c.Read(make([]byte, 10)); n != 0 || err != biplane.ErrWouldBlock {
+				t.Errorf("Read before the client wrote = %d, %v; want 0, ErrWouldBlock", n, err)
+			}
+			for _, msg := range msgs {
+				go client.Write([]byte(msg)) // may block until the server reads
+				if got := s.readN(c, len(msg)); got != msg {
+					t.Errorf("server read %.20q (%d bytes), want %.20q (%d bytes)", got, len(got), msg, len(msg))
+				}
+				s.write(c, []byte(msg))
+				got := make([]byte, len(msg))
+				if _, err := io.ReadFull(client, got); err != nil || string(got) != msg {
+					t.Errorf("client read %.20q, %v; want %.20q", got, err, msg)
+				}
+			}
+		})
+	}
+}
+
+func TestWaitWakes(t *testing.T) {
+	tests := []struct {
+		name string
+		act  func(c *net.TCPConn)
+		want string // what the server then reads up to EOF, or "x" if no EOF
+	}{
+		{"client write", func(c *net.TCPConn) { c.Write([]byte("x")) }, "x"},
+		{"client CloseWrite", func(c *net.TCPConn) { c.Write([]byte("data")); c.CloseWrite() }, "data"},
+		{"client Close", func(c *net.TCPConn) { c.Write([]byte("data")); c.Close() }, "data"},
+	}
+	for _, p := range paths {
+		for _, tc := range tests {
+			t.Run(p.name+"/"+tc.name, func(t *testing.T) {
+				s := newServer(t, p)
+				if _, err := s.l.Accept(); err != biplane.ErrWouldBlock {
+					t.Fatalf("Accept before any dial = %v, want ErrWouldBlock", err)
+				}
+				client := s.dial()
+				s.wait(nil) // dialing reports the listener
+				c := s.accept()
+				if _, err := c.Read(make([]byte, 1)); err != biplane.ErrWouldBlock {
+					t.Fatalf("Read before the client acted = %v, want ErrWouldBlock", err)
+				}
+				tc.act(client)
+				s.wait(c)
+				var got string
+				if tc.want == "x" {
+					got = s.readN(c, 1)
+				} else {
+					got = s.readAll(c)
+				}
+				if got != tc.want {
+					t.Errorf("server read %q, want %q", got, tc.want)
+				}
+			})
+		}
+	}
+}
+
+// pattern returns bytes [from, from+n) of an endless stream that exposes
+// lost, repeated or reordered bytes.
+func pattern(from, n int) []byte {
+	p := make([]byte, n)
+	for i := range p {
+		p[i] = byte((from + i) % 251)
+	}
+	return p
+}
+
+// TestPartialWrites writes to a client that does not read until Write
+// would block, then lets it read and checks that it gets exactly the bytes
+// that each Write counted, in order. The later writes also depend on Wait
+// reporting the room the client makes.
+func TestPartialWrites(t *testing.T) {
+	const chunk = 5000 // does not divide any buffer size
+	for _, p := range paths {
+		t.Run(p.name, func(t *testing.T) {
+			s := newServer(t, p)
+			client := s.dial()
+			c := s.accept()
+
+			total, partial := 0, false
+			deadline := time.Now().Add(guard)
+			for {
+				n, err := c.Write(pattern(total, chunk))
+				total += n
+				if err == biplane.ErrWouldBlock {
+					partial = n > 0
+					break
+				}
+				if err != nil {
+					t.Fatalf("Write after %d bytes: %v", total, err)
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("Write never blocked; wrote %d bytes", total)
+				}
+			}
+			t.Logf("Write blocked after %d bytes (partial: %v)", total, partial)
+
+			got := make(chan []byte, 1)
+			go func() {
+				b, _ := io.ReadAll(client)
+				got <- b
+			}()
+			more := 3 * total
+			s.write(c, pattern(total, more))
+			total += more
+			if err := c.(biplane.CloseWriter).CloseWrite(); err != nil {
+				t.Fatalf("CloseWrite: %v", err)
+			}
+			if b := <-got; !bytes.Equal(b, pattern(0, total)) {
+				t.Errorf("client read %d bytes, want the %d bytes written, in order", len(b), total)
+			}
+		})
+	}
+}
+
+func TestEOF(t *testing.T) {
+	tests := []struct {
+		name string
+		run  func(t *testing.T, s *server, client *net.TCPConn, c biplane.Conn)
+	}{
+		{"client CloseWrite", func(t *testing.T, s *server, client *net.TCPConn, c biplane.Conn) {
+			client.Write([]byte("request"))
+			client.CloseWrite()
+			if got := s.readAll(c); got != "request" {
+				t.Errorf("server read %q, want %q", got, "request")
+			}
+			// The other direction still works.
+			s.write(c, []byte("response"))
+			c.(biplane.CloseWriter).CloseWrite()
+			if got, err := io.ReadAll(client); string(got) != "response" || err != nil {
+				t.Errorf("client read %q, %v; want %q", got, err, "response")
+			}
+		}},
+		{"server CloseWrite", func(t *testing.T, s *server, client *net.TCPConn, c biplane.Conn) {
+			s.write(c, []byte("response"))
+			c.(biplane.CloseWriter).CloseWrite()
+			if got, err := io.ReadAll(client); string(got) != "response" || err != nil {
+				t.Errorf("client read %q, %v; want %q", got, err, "response")
+			}
+			if n, err := c.Write([]byte("x")); err == nil {
+				t.Errorf("Write after CloseWrite = %d, nil; want an error", n)
+			}
+			client.Write([]byte("request"))
+			client.Close()
+			if got := s.readAll(c); got != "request" {
+				t.Errorf("server read %q, want %q", got, "request")
+			}
+		}},
+		{"server Close delivers what Write accepted", func(t *testing.T, s *server, client *net.TCPConn, c biplane.Conn) {
+			total := 0
+			for {
+				n, err := c.Write(pattern(total, 5000))
+				total += n
+				if err == biplane.ErrWouldBlock {
+					break
+				}
+				if err != nil {
+					t.Fatalf("Write: %v", err)
+				}
+			}
+			c.Close()
+			if got, err := io.ReadAll(client); !bytes.Equal(got, pattern(0, total)) || err != nil {
+				t.Errorf("client read %d bytes, %v; want the %d bytes written", len(got), err, total)
+			}
+			if n, err := c.Read(make([]byte, 1)); err == nil {
+				t.Errorf("Read after Close = %d, nil; want an error", n)
+			}
+		}},
+		{"client Close fails later writes", func(t *testing.T, s *server, client *net.TCPConn, c biplane.Conn) {
+			client.Close()
+			if got := s.readAll(c); got != "" {
+				t.Errorf("server read %q, want nothing", got)
+			}
+			deadline := time.Now().Add(guard)
+			for {
+				_, err := c.Write([]byte("response"))
+				if err == biplane.ErrWouldBlock {
+					s.wait(c)
+				} else if err != nil {
+					break // EPIPE or ECONNRESET, as the first write drew a reset
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("writes to a closed peer still succeed after %v", guard)
+				}
+				runtime.Gosched()
+			}
+		}},
+	}
+	for _, p := range paths {
+		for _, tc := range tests {
+			t.Run(p.name+"/"+tc.name, func(t *testing.T) {
+				s := newServer(t, p)
+				client := s.dial()
+				tc.run(t, s, client, s.accept())
+			})
+		}
+	}
+}
+
+// TestGoroutines checks that closing the listener and its connections ends
+// every goroutine the fallback started.
+func TestGoroutines(t *testing.T) {
+	for _, p := range paths {
+		t.Run(p.name, func(t *testing.T) {
+			before := runtime.NumGoroutine()
+			func() {
+				s := newServer(t, p)
+				client := s.dial()
+				c := s.accept()
+				client.Write([]byte("ping"))
+				s.readN(c, 4)
+				s.write(c, []byte("pong"))
+				io.ReadFull(client, make([]byte, 4))
+				c.Close()
+				client.Close()
+				s.l.Close()
+			}()
+			deadline := time.Now().Add(guard)
+			for runtime.NumGoroutine() > before {
+				if time.Now().After(deadline) {
+					buf := make([]byte, 1<<16)
+					t.Fatalf("%d goroutines after Close, %d before:\n%s",
+						runtime.NumGoroutine(), before, buf[:runtime.Stack(buf, true)])
+				}
+				runtime.Gosched()
+				time.Sleep(time.Millisecond)
+			}
+		})
+	}
+}
+
+func TestClose(t *testing.T) {
+	for _, p := range paths {
+		t.Run(p.name, func(t *testing.T) {
+			s := newServer(t, p)
+			client := s.dial()
+			c := s.accept()
+			if err := s.l.Close(); err != nil {
+				t.Fatalf("Close: %v", err)
+			}
+			if err := s.l.Close(); err != nil {
+				t.Errorf("second Close = %v, want nil", err)
+			}
+			if _, err := s.l.Accept(); err == nil || err == biplane.ErrWouldBlock {
+				t.Errorf("Accept after Close = %v, want an error", err)
+			}
+			if _, _, err := s.w.Wait(nil, 0); err == nil {
+				t.Errorf("Wait after Close: no error")
+			}
+			// An accepted connection outlives its listener.
+			client.Write([]byte("x"))
+			buf := make([]byte, 1)
+			deadline := time.Now().Add(guard)
+			for {
+				n, err := c.Read(buf)
+				if err == nil && n == 1 {
+					break
+				}
+				if err != biplane.ErrWouldBlock || time.Now().After(deadline) {
+					t.Fatalf("Read on an accepted conn after Close = %d, %v", n, err)
+				}
+				runtime.Gosched()
+			}
+			if err := c.Close(); err != nil {
+				t.Errorf("conn Close: %v", err)
+			}
+			if err := c.Close(); err != nil {
+				t.Errorf("second conn Close = %v, want nil", err)
+			}
+		})
+	}
+}
+
+func TestListen(t *testing.T) {
+	l, addr, err := netsock.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &server{t: t, l: l, w: l.(biplane.Waiter), addr: addr.String()}
+	client := s.dial()
+	c := s.accept()
+	client.Write([]byte("hi"))
+	if got := s.readN(c, 2); got != "hi" {
+		t.Errorf("server read %q, want %q", got, "hi")
+	}
+	c.Close()
+	if err := l.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	// Close closed everything Listen opened, so nothing listens any more.
+	if c, err := net.Dial("tcp", addr.String()); err == nil {
+		c.Close()
+		t.Errorf("Dial after Close succeeded")
+	}
+	if _, _, err := netsock.Listen("tcp", "256.0.0.1:0"); err == nil {
+		t.Errorf("Listen on a bad address: no error")
+	}
+}

@@ -1,0 +1,529 @@
+package biplane
+
+import (
+	"errors"
+	"iter"
+	"time"
+)
+
+// Per-step bounds: what one call of Step may do at most, so that a step's
+// cost does not grow with the number of connections.
+const (
+	stepAccepts  = 32 // connections accepted
+	stepConns    = 64 // connections advanced
+	stepTimers   = 64 // deadlines expired
+	connRounds   = 8  // read/process/write rounds for one connection
+	maxRejecting = 64 // connections being answered 503 at once
+	acceptPause  = 10 * time.Millisecond
+)
+
+// A Server serves HTTP/1.1 on the connections of a [Listener], one bounded
+// step at a time, in the caller's goroutine. Set its fields, then drive it
+// with [Server.Step], [Server.Steps] or [Server.Serve]. Its methods must be
+// called from one goroutine; none of them starts another.
+type Server struct {
+	// Listener is where connections come from. Required.
+	Listener Listener
+
+	// Handler answers requests. If nil, every request is answered 404.
+	Handler Handler
+
+	// Limits bounds what clients may make the server hold or wait for.
+	Limits Limits
+
+	// OnPanic, if not nil, is called with the value of a handler's panic.
+	// It runs in the deferred recover, so runtime/debug.Stack reports
+	// where the panic happened. The client is answered 500; nobody else
+	// notices.
+	OnPanic func(v any)
+
+	// NoDate omits the Date field, for devices without a real-time clock
+	// (RFC 9110 §6.6.1 forbids it to them).
+	NoDate bool
+
+	lim     Limits
+	started bool
+	done    bool // Step returns false
+	stopped bool // Close has run
+	err     error
+	waiter  Waiter
+	base    time.Time
+	now     int64 // ns since base, read once per step
+
+	conns      []*conn
+	byNC       map[Conn]*conn
+	active     int // open connections, not counting those refused with 503
+	rejecting  int
+	head, tail *conn // ready queue
+	timers     []*conn
+	free       []*exchange
+	events     []Conn
+	acceptable bool // the waiter says Accept may succeed
+	polled     bool // Wait already collected readiness for the next step
+	busy       bool // the last step moved bytes or accepted
+	acceptAt   int64
+	scratch    []byte // lingering closes discard into it
+	date       [29]byte
+	dateSec    int64
+}
+
+// start prepares the server on its first step.
+func (s *Server) start() bool {
+	if s.started {
+		return !s.done
+	}
+	s.started = true
+	if s.Listener == nil {
+		s.err = errors.New("biplane: Server.Listener is nil")
+		s.done = true
+		return false
+	}
+	s.lim = s.Limits.withDefaults()
+	s.waiter, _ = s.Listener.(Waiter)
+	s.byNC = make(map[Conn]*conn)
+	s.base = time.Now()
+	s.dateSec = -1
+	s.tick()
+	return true
+}
+
+// tick reads the clock once, and renews the Date value once a second.
+func (s *Server) tick() {
+	t := time.Now()
+	s.now = int64(t.Sub(s.base))
+	if sec := t.Unix(); sec != s.dateSec {
+		s.dateSec = sec
+		// RFC 9110 §5.6.7 IMF-fixdate, always 29 bytes.
+		t.UTC().AppendFormat(s.date[:0], "Mon, 02 Jan 2006 15:04:05 GMT")
+	}
+}
+
+// Step does one bounded round of work and returns without blocking: it
+// collects readiness, accepts up to a few dozen connections, advances up to
+// a few dozen ready ones and expires due deadlines. Like bufio.Scanner's
+// Scan, it returns false once the server has stopped, after [Server.Close]
+// or a listener failure; [Server.Err] then tells which.
+func (s *Server) Step() bool {
+	if !s.start() {
+		return false
+	}
+	s.tick()
+	if s.waiter != nil && !s.polled {
+		s.poll(0)
+	}
+	s.polled, s.busy = false, false
+	s.accept()
+	for i := 0; i < stepConns && s.head != nil && !s.done; i++ {
+		c := s.dequeue()
+		s.advance(c)
+	}
+	s.expire()
+	return !s.done
+}
+
+// Steps returns a single-use iterator that calls [Server.Step] until it
+// returns false, yielding the number of steps taken so far between steps.
+// It is the loop of Biplane's "for _ in server.start()":
+//
+//	for range srv.Steps() {
+//		led.Toggle() // your own work, between bounded steps
+//	}
+//	if err := srv.Err(); err != nil { … }
+func (s *Server) Steps() iter.Seq[int] {
+	return func(yield func(int) bool) {
+		for i := 0; s.Step(); i++ {
+			if !yield(i) {
+				return
+			}
+		}
+	}
+}
+
+// Wait blocks until the server has work for [Server.Step], its next
+// deadline passes, or timeout passes, whichever is first; a negative
+// timeout means no limit of the caller's. It returns at once if work is
+// already pending. With a [Waiter] listener it sleeps in the kernel, so an
+// idle server uses no CPU; without one it sleeps at most a millisecond.
+func (s *Server) Wait(timeout time.Duration) {
+	if !s.start() || s.head != nil || (s.acceptable && s.acceptAt <= s.now) {
+		return
+	}
+	s.tick()
+	if len(s.timers) > 0 {
+		if d := time.Duration(max(s.timers[0].heapKey-s.now, 0)); timeout < 0 || d < timeout {
+			timeout = d
+		}
+	}
+	if s.acceptable {
+		if d := time.Duration(max(s.acceptAt-s.now, 0)); timeout < 0 || d < timeout {
+			timeout = d
+		}
+	}
+	if s.waiter == nil {
+		if !s.busy && timeout != 0 {
+			if timeout < 0 || timeout > time.Millisecond {
+				timeout = time.Millisecond
+			}
+			time.Sleep(timeout)
+		}
+		return
+	}
+	s.poll(timeout)
+	s.polled = true
+}
+
+// Serve steps the server until it stops, waiting for readiness between
+// steps. It returns nil after [Server.Close], else the listener's error.
+func (s *Server) Serve() error {
+	for s.Step() {
+		s.Wait(-1)
+	}
+	return s.Err()
+}
+
+// Err returns the error that stopped the server, or nil if it is running
+// or was stopped by [Server.Close].
+func (s *Server) Err() error { return s.err }
+
+// Conns returns the number of open connections, including any being
+// answered 503.
+func (s *Server) Conns() int { return len(s.conns) }
+
+// Close closes the listener and every connection at once, and stops the
+// server: Step returns false from then on. It returns the listener's Close
+// error.
+func (s *Server) Close() error {
+	if s.stopped {
+		return nil
+	}
+	s.stopped, s.started, s.done = true, true, true
+	for len(s.conns) > 0 {
+		s.close(s.conns[len(s.conns)-1])
+	}
+	if s.Listener == nil {
+		return nil
+	}
+	return s.Listener.Close()
+}
+
+// fail stops the server with err.
+func (s *Server) fail(err error) {
+	if s.err == nil {
+		s.err = err
+	}
+	s.Close()
+}
+
+// poll collects readiness from the waiter.
+func (s *Server) poll(timeout time.Duration) {
+	evs, acceptable, err := s.waiter.Wait(s.events[:0], timeout)
+	if err != nil {
+		s.fail(err)
+		return
+	}
+	s.acceptable = s.acceptable || acceptable
+	for i, nc := range evs {
+		if c := s.byNC[nc]; c != nil {
+			s.enqueue(c)
+		}
+		evs[i] = nil
+	}
+	s.events = evs[:0]
+}
+
+// accept takes up to stepAccepts new connections.
+func (s *Server) accept() {
+	if (s.waiter != nil && !s.acceptable) || s.now < s.acceptAt {
+		return
+	}
+	for range stepAccepts {
+		nc, err := s.Listener.Accept()
+		if err == ErrWouldBlock {
+			s.acceptable = false
+			return
+		}
+		if err != nil {
+			var t interface{ Temporary() bool }
+			if errors.As(err, &t) && t.Temporary() {
+				// Out of descriptors, say: try again soon rather than spin.
+				s.acceptAt = s.now + int64(acceptPause)
+				return
+			}
+			s.fail(err)
+			return
+		}
+		s.busy = true
+		s.open(nc)
+	}
+}
+
+// open starts serving nc, or refuses it with 503 when over MaxConns.
+func (s *Server) open(nc Conn) {
+	rejected := s.active >= s.lim.MaxConns
+	if rejected && s.rejecting >= maxRejecting {
+		nc.Close() // even the 503s are over their bound: close at once
+		return
+	}
+	c := &conn{nc: nc, heapIdx: -1, idx: int32(len(s.conns)), rejected: rejected}
+	s.conns = append(s.conns, c)
+	s.byNC[nc] = c
+	if rejected {
+		s.rejecting++
+		s.acquire(c)
+		// RFC 9110 §15.6.4: overloaded, try later.
+		s.queueError(c, 503, "too many connections", "Retry-After: 1\r\n")
+	} else {
+		s.active++
+	}
+	s.setDeadline(c, s.now+int64(s.lim.RequestTimeout), timeRequest)
+	s.enqueue(c)
+}
+
+// close closes c and forgets it.
+func (s *Server) close(c *conn) {
+	if c.closed {
+		return
+	}
+	c.closed = true
+	c.nc.Close()
+	if c.heapIdx >= 0 {
+		s.heapRemove(c)
+	}
+	last := s.conns[len(s.conns)-1]
+	s.conns[c.idx], last.idx = last, c.idx
+	s.conns[len(s.conns)-1] = nil
+	s.conns = s.conns[:len(s.conns)-1]
+	delete(s.byNC, c.nc)
+	if c.ex != nil {
+		s.release(c)
+	}
+	if c.rejected {
+		s.rejecting--
+	} else {
+		s.active--
+	}
+}
+
+// advance moves c forward as far as it can without blocking, within a
+// bound of rounds. A connection that still has work goes back in the queue.
+func (s *Server) advance(c *conn) {
+	for range connRounds {
+		if c.closed {
+			return
+		}
+		ex := c.ex
+		if ex != nil && ex.pending() {
+			progress, err := s.flush(c)
+			s.busy = s.busy || progress
+			if err == ErrWouldBlock {
+				if progress || c.timeKind != timeWrite {
+					// Each byte the peer accepts restarts its clock.
+					s.setDeadline(c, s.now+int64(s.lim.WriteTimeout), timeWrite)
+				}
+				s.park(c)
+				return
+			}
+			if err != nil {
+				s.close(c)
+				return
+			}
+		}
+		if c.closeAfter {
+			s.finish(c)
+			continue
+		}
+		if c.state == stateLinger {
+			if !s.drain(c) {
+				return
+			}
+			continue
+		}
+		if ex != nil && s.process(c) {
+			continue
+		}
+		n, err := s.read(c)
+		if n > 0 {
+			s.busy = true
+			continue
+		}
+		if err == ErrWouldBlock {
+			s.rest(c)
+			s.park(c)
+			return
+		}
+		if pe, ok := err.(*ProtocolError); ok {
+			s.refuse(c, pe)
+			continue
+		}
+		// EOF or a broken connection. Complete requests were answered
+		// before this read, so nothing is owed.
+		s.close(c)
+		return
+	}
+	s.enqueue(c)
+}
+
+// rest sets c's deadline for waiting on input, and returns its buffers to
+// the pool if it is between requests.
+func (s *Server) rest(c *conn) {
+	ex := c.ex
+	if ex != nil && (c.state == stateBody || ex.r < ex.w) {
+		s.setDeadline(c, ex.reqDeadline, timeRequest)
+		return
+	}
+	if ex != nil {
+		s.release(c)
+	}
+	if c.requests == 0 {
+		if c.timeKind != timeRequest {
+			s.setDeadline(c, s.now+int64(s.lim.RequestTimeout), timeRequest)
+		}
+		return
+	}
+	if c.timeKind != timeIdle {
+		s.setDeadline(c, s.now+int64(s.lim.IdleTimeout), timeIdle)
+	}
+}
+
+// park leaves c to wait for readiness. Without a Waiter nothing reports
+// readiness, so c stays in the queue and is polled in turn.
+func (s *Server) park(c *conn) {
+	if s.waiter == nil {
+		s.enqueue(c)
+	}
+}
+
+// finish closes c after its last response: at once if the peer will send
+// nothing more, else with a lingering close.
+func (s *Server) finish(c *conn) {
+	c.closeAfter = false
+	cw, ok := c.nc.(CloseWriter)
+	if !c.linger || !ok || cw.CloseWrite() != nil {
+		s.close(c)
+		return
+	}
+	c.state = stateLinger
+	if c.ex != nil {
+		s.release(c)
+	}
+	s.setDeadline(c, s.now+lingerTime, timeLinger)
+}
+
+// drain discards input during a lingering close. It reports whether to
+// keep going.
+func (s *Server) drain(c *conn) bool {
+	if s.scratch == nil {
+		s.scratch = make([]byte, 4096)
+	}
+	n, err := c.nc.Read(s.scratch)
+	c.lingered += int32(n)
+	switch {
+	case err == ErrWouldBlock:
+		s.park(c)
+		return false
+	case err != nil || c.lingered > lingerBytes:
+		s.close(c)
+		return false
+	}
+	return true
+}
+
+// timeout acts on c's expired deadline.
+func (s *Server) timeout(c *conn) {
+	switch c.timeKind {
+	case timeRequest:
+		if ex := c.ex; ex != nil && (c.state == stateBody || ex.r < ex.w) && !ex.pending() {
+			// RFC 9110 §15.5.9: the request did not arrive in time.
+			s.queueError(c, 408, "request timeout", "")
+			s.enqueue(c)
+			s.setDeadline(c, s.now+int64(s.lim.WriteTimeout), timeWrite)
+			return
+		}
+		s.close(c)
+	default:
+		s.close(c)
+	}
+}
+
+// acquire gives c buffers from the pool.
+func (s *Server) acquire(c *conn) {
+	var ex *exchange
+	if n := len(s.free); n > 0 {
+		ex, s.free = s.free[n-1], s.free[:n-1]
+	} else {
+		ex = &exchange{p: Parser{Limits: s.lim}}
+	}
+	if ex.rbuf == nil {
+		ex.rbuf = make([]byte, s.lim.ReadBufferSize)
+	}
+	if ex.wbuf == nil {
+		ex.wbuf = make([]byte, 0, s.lim.WriteBufferSize)
+	}
+	c.ex = ex
+}
+
+// release returns c's buffers to the pool. Buffers grown for a large
+// request are dropped rather than pooled, so the pool stays small.
+func (s *Server) release(c *conn) {
+	ex := c.ex
+	c.ex = nil
+	ex.r, ex.w, ex.wpos, ex.out, ex.head = 0, 0, 0, nil, 0
+	ex.wbuf = ex.wbuf[:0]
+	if len(ex.rbuf) != s.lim.ReadBufferSize {
+		ex.rbuf = nil
+	}
+	if cap(ex.wbuf) != s.lim.WriteBufferSize {
+		ex.wbuf = nil
+	}
+	ex.p.Reset()
+	if c.state != stateLinger {
+		c.state = stateHead
+	}
+	s.free = append(s.free, ex)
+}
+
+// enqueue appends c to the ready queue unless it is there already.
+func (s *Server) enqueue(c *conn) {
+	if c.queued || c.closed {
+		return
+	}
+	c.queued = true
+	if s.tail == nil {
+		s.head = c
+	} else {
+		s.tail.next = c
+	}
+	s.tail = c
+}
+
+// dequeue removes the first connection from the ready queue.
+func (s *Server) dequeue() *conn {
+	c := s.head
+	s.head = c.next
+	if s.head == nil {
+		s.tail = nil
+	}
+	c.next, c.queued = nil, false
+	return c
+}
+
+// expire acts on up to stepTimers due deadlines.
+func (s *Server) expire() {
+	for range stepTimers {
+		if len(s.timers) == 0 || s.done {
+			return
+		}
+		c := s.timers[0]
+		if c.heapKey > s.now {
+			return
+		}
+		if c.deadline > s.now {
+			// The deadline moved later since it was placed: reposition.
+			c.heapKey = c.deadline
+			s.siftDown(0)
+			continue
+		}
+		s.heapRemove(c)
+		s.timeout(c)
+	}
+}

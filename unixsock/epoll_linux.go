@@ -1,0 +1,109 @@
+package unixsock
+
+import (
+	"syscall"
+	"time"
+	"unsafe"
+
+	"github.com/biplane-go/biplane"
+)
+
+const (
+	// epollET is EPOLLET as the uint32 that EpollEvent.Events holds;
+	// syscall declares it as a negative int.
+	epollET = 1 << 31
+
+	// connEvents is registered once per connection. Edge-triggered, it
+	// wakes Wait when the connection becomes readable or writable, or when
+	// the peer shuts down or resets it (EPOLLHUP and EPOLLERR are always
+	// reported).
+	connEvents = syscall.EPOLLIN | syscall.EPOLLOUT | syscall.EPOLLRDHUP | epollET
+)
+
+// An epoller waits with an edge-triggered epoll instance that watches the
+// listener and every open connection. Each connection is registered once,
+// at Accept, and needs no further epoll_ctl calls until it closes.
+type epoller struct {
+	fd       int
+	lfd      int  // the listener's descriptor
+	noPwait2 bool // epoll_pwait2 is missing (Linux < 5.11) or forbidden (seccomp)
+	ts       syscall.Timespec
+	// events is reused by every Wait. 256 events a call is plenty: events
+	// left over stay queued in the kernel for the next call.
+	events [256]syscall.EpollEvent
+}
+
+func newEpoller(lfd int) (*epoller, error) {
+	fd, err := syscall.EpollCreate1(syscall.EPOLL_CLOEXEC)
+	if err != nil {
+		return nil, &sysError{"epoll_create1", err}
+	}
+	e := &epoller{fd: fd, lfd: lfd}
+	ev := syscall.EpollEvent{Events: syscall.EPOLLIN | epollET, Fd: int32(lfd)}
+	if err := syscall.EpollCtl(fd, syscall.EPOLL_CTL_ADD, lfd, &ev); err != nil {
+		syscall.Close(fd)
+		return nil, &sysError{"epoll_ctl", err}
+	}
+	return e, nil
+}
+
+func (e *epoller) add(c *Conn) error {
+	ev := syscall.EpollEvent{Events: connEvents, Fd: c.fd}
+	if err := syscall.EpollCtl(e.fd, syscall.EPOLL_CTL_ADD, int(c.fd), &ev); err != nil {
+		return &sysError{"epoll_ctl", err}
+	}
+	return nil
+}
+
+// remove deregisters fd before it is closed. Closing would deregister it
+// too, unless the descriptor had been duplicated (say into a child process),
+// in which case its events would keep arriving under a number that a new
+// connection may own.
+func (e *epoller) remove(fd int) {
+	syscall.EpollCtl(e.fd, syscall.EPOLL_CTL_DEL, fd, nil)
+}
+
+func (e *epoller) close() error { return syscall.Close(e.fd) }
+
+func (e *epoller) wait(l *Listener, ready []biplane.Conn, timeout time.Duration) ([]biplane.Conn, bool, error) {
+	n, err := e.pwait(timeout)
+	if err == syscall.EINTR {
+		return ready, false, nil
+	}
+	if err != nil {
+		return ready, false, &sysError{"epoll_wait", err}
+	}
+	acceptable := false
+	for i := range e.events[:n] {
+		fd := int(e.events[i].Fd)
+		if fd == e.lfd {
+			acceptable = true
+			continue
+		}
+		// A nil slot is an event for a connection closed since: skip it.
+		if fd < len(l.conns) && l.conns[fd] != nil {
+			ready = append(ready, l.conns[fd])
+		}
+	}
+	return ready, acceptable, nil
+}
+
+// pwait waits for events. A positive timeout goes to epoll_pwait2, which
+// takes a timespec; without it, epoll_wait's milliseconds are rounded up.
+func (e *epoller) pwait(timeout time.Duration) (int, error) {
+	if timeout > 0 && !e.noPwait2 {
+		e.ts = syscall.NsecToTimespec(int64(timeout))
+		r, _, errno := syscall.Syscall6(sysEpollPwait2, uintptr(e.fd),
+			uintptr(unsafe.Pointer(&e.events[0])), uintptr(len(e.events)),
+			uintptr(unsafe.Pointer(&e.ts)), 0, 0)
+		switch errno {
+		case 0:
+			return int(r), nil
+		case syscall.ENOSYS, syscall.EPERM:
+			e.noPwait2 = true
+		default:
+			return 0, errno
+		}
+	}
+	return syscall.EpollWait(e.fd, e.events[:], durationMillis(timeout))
+}

@@ -1,0 +1,481 @@
+//go:build darwin || dragonfly || freebsd || linux || netbsd
+
+package unixsock
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"syscall"
+	"time"
+
+	"github.com/biplane-go/biplane"
+)
+
+var (
+	_ biplane.Listener    = (*Listener)(nil)
+	_ biplane.Waiter      = (*Listener)(nil)
+	_ biplane.Conn        = (*Conn)(nil)
+	_ biplane.CloseWriter = (*Conn)(nil)
+)
+
+var (
+	errListenerClosed = errors.New("unixsock: use of closed listener")
+	errConnClosed     = errors.New("unixsock: use of closed connection")
+)
+
+// defaultBacklog is the listen(2) backlog when [Config.Backlog] is zero.
+// syscall.SOMAXCONN is a stale 128 on Linux, too few for a burst of
+// connections; the kernel caps whatever we ask at its own limit
+// (net.core.somaxconn, 4096 by default since Linux 5.4).
+const defaultBacklog = 1024
+
+// Config holds the options of [Config.Listen]. The zero value is the
+// defaults.
+type Config struct {
+	// Backlog is the listen(2) backlog: how many connections the kernel
+	// completes and queues before Accept takes them. If zero, 1024 is used,
+	// or syscall.SOMAXCONN where that is larger. The kernel caps it at its
+	// own limit (net.core.somaxconn on Linux).
+	Backlog int
+
+	// ReusePort sets SO_REUSEPORT on a TCP socket before binding it, so that
+	// several loops can each own a Listener on the same port. On Linux the
+	// kernel then spreads new connections over those listeners.
+	ReusePort bool
+
+	// UsePoll makes [Listener.Wait] use ppoll(2) instead of epoll on Linux,
+	// to compare them or to test the portable path. Other systems always
+	// use poll(2).
+	UsePoll bool
+}
+
+// Listen opens a listening socket with the default [Config]; see
+// [Config.Listen].
+func Listen(network, address string) (*Listener, error) {
+	return Config{}.Listen(network, address)
+}
+
+// Listen opens a listening socket. The network is "tcp", "tcp4", "tcp6" or
+// "unix". A TCP address is an IP literal and a port: "127.0.0.1:8000",
+// "[::1]:0", or ":8000" for all interfaces (both IPv6 and IPv4 for "tcp",
+// where the system allows it). The host "localhost" means the loopback
+// address; other names are refused, as Listen does no DNS lookups. Port 0
+// picks a free port: see [Listener.Addr]. A "unix" address is a file system
+// path, which must not exist yet and which [Listener.Close] removes; on
+// Linux a leading '@' names an abstract socket instead.
+func (c Config) Listen(network, address string) (*Listener, error) {
+	ep, err := resolve(network, address)
+	if err != nil {
+		return nil, fmt.Errorf("unixsock: listen %s %s: %w", network, address, err)
+	}
+	fd, err := c.socket(ep)
+	var se *sysError
+	if err != nil && ep.alt != nil && errors.As(err, &se) &&
+		(se.op == "socket" || se.op == "setsockopt IPV6_V6ONLY") {
+		// IPv6 is off or lacks dual-stack support: serve IPv4 alone.
+		fd, err = c.socket(*ep.alt)
+	}
+	if err != nil {
+		if errors.As(err, &se) {
+			se.op = "listen " + network + " " + address + ": " + se.op
+		}
+		return nil, err
+	}
+	l, err := c.newListener(fd, ep.path)
+	if err != nil && ep.path != "" {
+		syscall.Unlink(ep.path)
+	}
+	return l, err
+}
+
+// socket makes a bound, listening socket for ep.
+func (c Config) socket(ep endpoint) (int, error) {
+	fd, err := sysSocket(ep.family)
+	if err != nil {
+		return -1, &sysError{"socket", err}
+	}
+	if err := c.bind(fd, ep); err != nil {
+		syscall.Close(fd)
+		return -1, err
+	}
+	return fd, nil
+}
+
+func (c Config) bind(fd int, ep endpoint) error {
+	if ep.family != syscall.AF_UNIX {
+		// Let a restarted server bind while old connections linger in
+		// TIME_WAIT. Two live listeners still cannot share a port this way.
+		if err := syscall.SetsockoptInt(fd, syscall.SOL_SOCKET, syscall.SO_REUSEADDR, 1); err != nil {
+			return &sysError{"setsockopt SO_REUSEADDR", err}
+		}
+		if c.ReusePort {
+			if err := syscall.SetsockoptInt(fd, syscall.SOL_SOCKET, soReusePort, 1); err != nil {
+				return &sysError{"setsockopt SO_REUSEPORT", err}
+			}
+		}
+	}
+	if ep.family == syscall.AF_INET6 {
+		// Set both ways: the system default (net.ipv6.bindv6only) varies.
+		if err := syscall.SetsockoptInt(fd, syscall.IPPROTO_IPV6, syscall.IPV6_V6ONLY, boolInt(ep.v6only)); err != nil {
+			return &sysError{"setsockopt IPV6_V6ONLY", err}
+		}
+	}
+	if err := syscall.Bind(fd, ep.sa); err != nil {
+		return &sysError{"bind", err}
+	}
+	backlog := c.Backlog
+	if backlog <= 0 {
+		backlog = max(defaultBacklog, syscall.SOMAXCONN)
+	}
+	if err := syscall.Listen(fd, backlog); err != nil {
+		if ep.path != "" {
+			syscall.Unlink(ep.path) // made by the bind just above
+		}
+		return &sysError{"listen", err}
+	}
+	return nil
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// A Listener is a non-blocking listening socket together with the wait
+// queue (epoll instance or poll set) of the connections it accepted. It
+// implements [biplane.Listener] and [biplane.Waiter]. Use it, and its
+// connections, from one goroutine at a time.
+type Listener struct {
+	fd    int
+	addr  netip.AddrPort
+	tcp   bool   // accepted connections get TCP_NODELAY
+	path  string // Unix socket file to remove on Close, or ""
+	armed bool   // Accept returned ErrWouldBlock since the last report (poll)
+	w     waiter // nil once closed
+
+	// conns maps a descriptor to the open connection that owns it, so that
+	// a readiness event, which carries only the descriptor, finds its Conn
+	// without a map lookup or an allocation. Descriptors are small dense
+	// integers, so the slice stays short.
+	conns []*Conn
+}
+
+// A waiter is the readiness mechanism behind [Listener.Wait].
+type waiter interface {
+	// add starts watching a new connection.
+	add(c *Conn) error
+	// remove stops watching fd; it is called before fd is closed.
+	remove(fd int)
+	wait(l *Listener, ready []biplane.Conn, timeout time.Duration) ([]biplane.Conn, bool, error)
+	close() error
+}
+
+// NewListener returns a Listener for fd, a socket that is already bound and
+// listening, such as a duplicate of a net.Listener's descriptor or one
+// inherited through systemd socket activation. It takes ownership of fd,
+// closing it on error, and makes it non-blocking and close-on-exec.
+func NewListener(fd int) (*Listener, error) {
+	return Config{}.newListener(fd, "")
+}
+
+func (c Config) newListener(fd int, path string) (*Listener, error) {
+	l, err := c.newListener1(fd, path)
+	if err != nil {
+		syscall.Close(fd)
+		return nil, err
+	}
+	return l, nil
+}
+
+func (c Config) newListener1(fd int, path string) (*Listener, error) {
+	if typ, err := syscall.GetsockoptInt(fd, syscall.SOL_SOCKET, syscall.SO_TYPE); err != nil {
+		return nil, &sysError{"getsockopt SO_TYPE", err}
+	} else if typ != syscall.SOCK_STREAM {
+		return nil, fmt.Errorf("unixsock: descriptor %d is not a stream socket (type %d)", fd, typ)
+	}
+	if on, err := syscall.GetsockoptInt(fd, syscall.SOL_SOCKET, syscall.SO_ACCEPTCONN); err == nil && on == 0 {
+		return nil, fmt.Errorf("unixsock: descriptor %d is not listening", fd)
+	}
+	syscall.CloseOnExec(fd)
+	if err := syscall.SetNonblock(fd, true); err != nil {
+		return nil, &sysError{"set non-blocking", err}
+	}
+	sa, err := syscall.Getsockname(fd)
+	if err != nil {
+		return nil, &sysError{"getsockname", err}
+	}
+	l := &Listener{fd: fd, path: path, armed: true}
+	switch sa.(type) {
+	case *syscall.SockaddrInet4, *syscall.SockaddrInet6:
+		l.tcp = true
+		l.addr = addrPort(sa)
+	}
+	if l.w, err = c.newWaiter(fd); err != nil {
+		return nil, err
+	}
+	return l, nil
+}
+
+// Addr returns the address the listener is bound to, with the real port
+// when it was opened with port 0. It is zero for a Unix socket.
+func (l *Listener) Addr() netip.AddrPort { return l.addr }
+
+// Accept takes a pending connection, or returns [biplane.ErrWouldBlock] if
+// there is none. The connection is non-blocking and close-on-exec, has
+// TCP_NODELAY set if it is TCP (responses are written whole, so Nagle's
+// algorithm would only delay them), and is watched by [Listener.Wait] until
+// it is closed.
+//
+// An error from running out of descriptors, buffers or memory (EMFILE,
+// ENFILE, ENOBUFS, ENOMEM, or ENOSPC for epoll watches) has a method
+// Temporary() bool that reports true: the server may try again later, once
+// some connections have closed. Other errors are final.
+func (l *Listener) Accept() (biplane.Conn, error) {
+	if l.w == nil {
+		return nil, errListenerClosed
+	}
+	for {
+		fd, sa, err := sysAccept(l.fd)
+		switch err {
+		case nil:
+		case syscall.EAGAIN:
+			l.armed = true
+			return nil, biplane.ErrWouldBlock
+		case syscall.EINTR, syscall.ECONNABORTED:
+			// The peer gave up while queued; take the next one.
+			continue
+		default:
+			return nil, &sysError{"accept", err}
+		}
+		c := &Conn{fd: int32(fd), l: l, want: wantRead}
+		if l.tcp {
+			c.remote = addrPort(sa)
+			// Best effort, like net's: this fails only if the peer is
+			// already gone (EINVAL on the BSDs), and then Read will say so.
+			syscall.SetsockoptInt(fd, syscall.IPPROTO_TCP, syscall.TCP_NODELAY, 1)
+		}
+		if prepareConn(fd) != nil {
+			// The peer is already gone (see above), but without
+			// SO_NOSIGPIPE a write could kill the process: drop it.
+			syscall.Close(fd)
+			continue
+		}
+		if err := l.w.add(c); err != nil {
+			syscall.Close(fd)
+			return nil, err
+		}
+		if fd >= len(l.conns) {
+			conns := make([]*Conn, max(fd+1, 2*len(l.conns), 64))
+			copy(conns, l.conns)
+			l.conns = conns
+		}
+		l.conns[fd] = c
+		return c, nil
+	}
+}
+
+// Wait blocks until the listener or one of its open connections is ready,
+// or until timeout has passed: a negative timeout means no limit and zero
+// means do not block. It appends the ready connections to ready and reports
+// whether Accept may succeed, as [biplane.Waiter] describes: reports are
+// edge-triggered, and spurious ones are possible. A signal that interrupts
+// the wait makes it return early with nothing ready. Wait implements
+// [biplane.Waiter]; it does not allocate once ready has room.
+func (l *Listener) Wait(ready []biplane.Conn, timeout time.Duration) ([]biplane.Conn, bool, error) {
+	if l.w == nil {
+		return ready, false, errListenerClosed
+	}
+	return l.w.wait(l, ready, timeout)
+}
+
+// Close closes the listening socket and the wait queue, and removes the
+// socket file of a Unix socket made by [Listen]. Connections already
+// accepted stay open until their owner closes them, but Wait no longer
+// reports them. Closing a closed Listener does nothing and returns nil.
+func (l *Listener) Close() error {
+	if l.w == nil {
+		return nil
+	}
+	werr := l.w.close()
+	l.w = nil
+	err := syscall.Close(l.fd)
+	l.fd = -1
+	if l.path != "" {
+		syscall.Unlink(l.path)
+	}
+	if err != nil {
+		return &sysError{"close", err}
+	}
+	if werr != nil {
+		return &sysError{"close wait queue", werr}
+	}
+	return nil
+}
+
+// Interest bits of a Conn: what its owner last found would block, and so
+// what a poll(2)-based Wait watches for.
+const (
+	wantRead  = 1 << iota // Read returned ErrWouldBlock
+	wantWrite             // Write returned ErrWouldBlock
+)
+
+// A Conn is a non-blocking stream socket accepted by a [Listener]. It
+// implements [biplane.Conn] and [biplane.CloseWriter]. Like its Listener, it
+// is for one goroutine at a time.
+//
+// A Conn is 56 bytes on 64-bit systems (a 64-byte allocation). On Linux,
+// the first [Conn.Writev] adds 80 bytes of reusable sendmsg state and 16
+// bytes per buffer in the largest vector written so far.
+type Conn struct {
+	remote netip.AddrPort
+	l      *Listener
+	vec    *iovecs // for Writev; nil until then
+	fd     int32   // -1 once closed
+	want   uint8   // wantRead | wantWrite
+}
+
+// Fd returns the connection's file descriptor, or -1 once it is closed. The
+// descriptor stays owned by the Conn: close it with [Conn.Close] only.
+func (c *Conn) Fd() int { return int(c.fd) }
+
+// RemoteAddr returns the peer's address, or the zero AddrPort for a Unix
+// socket. An IPv4 peer of a dual-stack listener has its plain IPv4 address,
+// not the IPv4-mapped IPv6 one.
+func (c *Conn) RemoteAddr() netip.AddrPort { return c.remote }
+
+// Read reads up to len(p) bytes. It returns (0, [biplane.ErrWouldBlock]) if
+// no bytes are available, (0, io.EOF) once the peer has finished sending,
+// and an error wrapping the syscall.Errno if the connection failed, for
+// instance syscall.ECONNRESET after the peer reset it. Reading into an empty
+// p returns (0, nil).
+func (c *Conn) Read(p []byte) (int, error) {
+	if c.fd < 0 {
+		return 0, errConnClosed
+	}
+	if len(p) == 0 {
+		return 0, nil
+	}
+	for {
+		n, err := syscall.Read(int(c.fd), p)
+		switch err {
+		case nil:
+			if n == 0 {
+				return 0, io.EOF
+			}
+			return n, nil
+		case syscall.EINTR:
+			continue
+		case syscall.EAGAIN:
+			c.want |= wantRead
+			return 0, biplane.ErrWouldBlock
+		default:
+			return 0, &sysError{"read", err}
+		}
+	}
+}
+
+// Write writes p. If the kernel's send buffer fills first, it returns the
+// count written with [biplane.ErrWouldBlock]; the caller writes the rest
+// after Wait reports the connection. A write to a peer that has gone fails
+// with an error wrapping syscall.EPIPE or syscall.ECONNRESET; it never
+// raises SIGPIPE. Writing an empty p returns (0, nil).
+func (c *Conn) Write(p []byte) (int, error) {
+	if c.fd < 0 {
+		return 0, errConnClosed
+	}
+	n := 0
+	for n < len(p) {
+		m, err := syscall.SendmsgN(int(c.fd), p[n:], nil, nil, noSignal)
+		switch err {
+		case nil:
+			n += m
+		case syscall.EINTR:
+		case syscall.EAGAIN:
+			c.want |= wantWrite
+			return n, biplane.ErrWouldBlock
+		default:
+			return n, &sysError{"write", err}
+		}
+	}
+	return n, nil
+}
+
+// CloseWrite shuts down the sending side (shutdown(2) with SHUT_WR): the
+// peer reads EOF once it has read what was written, while this side can
+// still read.
+func (c *Conn) CloseWrite() error {
+	if c.fd < 0 {
+		return errConnClosed
+	}
+	if err := syscall.Shutdown(int(c.fd), syscall.SHUT_WR); err != nil {
+		return &sysError{"shutdown", err}
+	}
+	return nil
+}
+
+// Close closes the connection at once; data not yet sent may be lost. Wait
+// never reports the connection again. Closing a closed Conn does nothing
+// and returns nil.
+func (c *Conn) Close() error {
+	if c.fd < 0 {
+		return nil
+	}
+	fd := int(c.fd)
+	c.fd = -1
+	c.vec = nil
+	l := c.l
+	// Forget the descriptor before closing it: the number may be handed to
+	// the next accepted connection at once.
+	if fd < len(l.conns) && l.conns[fd] == c {
+		l.conns[fd] = nil
+	}
+	if l.w != nil {
+		l.w.remove(fd)
+	}
+	// On Linux, and per POSIX 2024, the descriptor is released even when
+	// close reports EINTR, so that is not worth reporting.
+	if err := syscall.Close(fd); err != nil && err != syscall.EINTR {
+		return &sysError{"close", err}
+	}
+	return nil
+}
+
+// A sysError is a failed system call with the operation that made it.
+type sysError struct {
+	op  string
+	err error // usually a syscall.Errno
+}
+
+func (e *sysError) Error() string { return "unixsock: " + e.op + ": " + e.err.Error() }
+
+func (e *sysError) Unwrap() error { return e.err }
+
+// Temporary reports whether the error is a shortage of descriptors, buffers,
+// memory or (ENOSPC, from epoll_ctl) epoll watches, which may end when
+// other connections close. The biplane server
+// retries Accept later after such errors instead of stopping.
+func (e *sysError) Temporary() bool {
+	switch e.err {
+	case syscall.EMFILE, syscall.ENFILE, syscall.ENOBUFS, syscall.ENOMEM, syscall.ENOSPC:
+		return true
+	}
+	return false
+}
+
+// durationMillis converts a timeout to poll(2) or epoll_wait(2)
+// milliseconds: -1 for no limit, and rounded up, never down, so that a loop
+// waiting for a deadline does not wake just before it and spin.
+func durationMillis(d time.Duration) int {
+	if d < 0 {
+		return -1
+	}
+	ms := d / time.Millisecond
+	if d%time.Millisecond != 0 {
+		ms++
+	}
+	return int(min(ms, 1<<31-1))
+}
