@@ -189,7 +189,7 @@ func (s *Server) maxBuffer(c *conn) int {
 func (s *Server) process(c *conn) bool {
 	ex := c.ex
 	progress := false
-	for !c.closeAfter && len(ex.out) == 0 {
+	for !c.closeAfter && !c.closed && len(ex.out) == 0 {
 		switch c.state {
 		case stateHead:
 			if ex.r == ex.w {
@@ -274,6 +274,9 @@ func (s *Server) respond(c *conn, size int) {
 	req.body = ex.rbuf[start : start+size : start+size]
 	req.remote = c.nc.RemoteAddr()
 	resp, ok := s.call(req)
+	if c.closed {
+		return // the handler closed the server
+	}
 	if !ok {
 		resp = Response{Status: 500, ContentType: "text/plain; charset=utf-8", Body: internalError}
 	}
@@ -289,6 +292,10 @@ func (s *Server) respond(c *conn, size int) {
 	if ex.r < ex.w {
 		// The next pipelined request has begun; its clock starts now.
 		ex.reqDeadline = s.now + int64(s.lim.RequestTimeout)
+		s.setDeadline(c, ex.reqDeadline, timeRequest)
+	} else {
+		// Usually later than the deadline in the heap: O(1).
+		s.setDeadline(c, s.now+int64(s.lim.IdleTimeout), timeIdle)
 	}
 }
 

@@ -24,7 +24,8 @@ func (l *fakeListener) Accept() (Conn, error) {
 func (l *fakeListener) Close() error { l.closed = true; return nil }
 
 // fakeConn reads its input in pieces whose sizes come from splits (cycled),
-// then reports EOF; it accepts at most writeMax bytes per Write.
+// then reports EOF; it accepts at most writeMax bytes per Write (if
+// positive), or none (if negative).
 type fakeConn struct {
 	in       []byte
 	splits   []int
@@ -56,6 +57,9 @@ func (c *fakeConn) Write(p []byte) (int, error) {
 	n := len(p)
 	if c.writeMax > 0 && n > c.writeMax {
 		n = c.writeMax
+	}
+	if c.writeMax < 0 { // a peer whose window stays shut
+		n = 0
 	}
 	c.out = append(c.out, p[:n]...)
 	if n < len(p) {

@@ -55,6 +55,7 @@ type Server struct {
 	active     int // open connections, not counting those refused with 503
 	rejecting  int
 	head, tail *conn // ready queue
+	nready     int
 	timers     []*conn
 	free       []*exchange
 	events     []Conn
@@ -65,6 +66,7 @@ type Server struct {
 	scratch    []byte // lingering closes discard into it
 	date       [29]byte
 	dateSec    int64
+	clock      func() time.Time // time.Now, or a test's clock
 }
 
 // start prepares the server on its first step.
@@ -81,7 +83,10 @@ func (s *Server) start() bool {
 	s.lim = s.Limits.withDefaults()
 	s.waiter, _ = s.Listener.(Waiter)
 	s.byNC = make(map[Conn]*conn)
-	s.base = time.Now()
+	if s.clock == nil {
+		s.clock = time.Now
+	}
+	s.base = s.clock()
 	s.dateSec = -1
 	s.tick()
 	return true
@@ -89,7 +94,7 @@ func (s *Server) start() bool {
 
 // tick reads the clock once, and renews the Date value once a second.
 func (s *Server) tick() {
-	t := time.Now()
+	t := s.clock()
 	s.now = int64(t.Sub(s.base))
 	if sec := t.Unix(); sec != s.dateSec {
 		s.dateSec = sec
@@ -113,9 +118,10 @@ func (s *Server) Step() bool {
 	}
 	s.polled, s.busy = false, false
 	s.accept()
-	for i := 0; i < stepConns && s.head != nil && !s.done; i++ {
-		c := s.dequeue()
-		s.advance(c)
+	// Each connection queued now is advanced at most once in this step;
+	// those that requeue themselves wait for the next.
+	for n := min(s.nready, stepConns); n > 0 && !s.done; n-- {
+		s.advance(s.dequeue())
 	}
 	s.expire()
 	return !s.done
@@ -140,11 +146,23 @@ func (s *Server) Steps() iter.Seq[int] {
 }
 
 // Wait blocks until the server has work for [Server.Step], its next
-// deadline passes, or timeout passes, whichever is first; a negative
-// timeout means no limit of the caller's. It returns at once if work is
-// already pending. With a [Waiter] listener it sleeps in the kernel, so an
-// idle server uses no CPU; without one it sleeps at most a millisecond.
+// deadline passes, or timeout passes, whichever is first. It returns at
+// once if work is already pending or timeout is zero or negative, so the
+// time until the caller's next tick can be passed as it is:
+//
+//	srv.Wait(time.Until(next))
+//
+// With a [Waiter] listener it sleeps in the kernel, so an idle server uses
+// no CPU; without one it sleeps at most a millisecond.
 func (s *Server) Wait(timeout time.Duration) {
+	if timeout <= 0 {
+		timeout = 0
+	}
+	s.wait(timeout)
+}
+
+// wait is Wait, where a negative timeout means no limit of the caller's.
+func (s *Server) wait(timeout time.Duration) {
 	if !s.start() || s.head != nil || (s.acceptable && s.acceptAt <= s.now) {
 		return
 	}
@@ -176,7 +194,7 @@ func (s *Server) Wait(timeout time.Duration) {
 // steps. It returns nil after [Server.Close], else the listener's error.
 func (s *Server) Serve() error {
 	for s.Step() {
-		s.Wait(-1)
+		s.wait(-1)
 	}
 	return s.Err()
 }
@@ -488,6 +506,7 @@ func (s *Server) enqueue(c *conn) {
 		return
 	}
 	c.queued = true
+	s.nready++
 	if s.tail == nil {
 		s.head = c
 	} else {
@@ -504,6 +523,7 @@ func (s *Server) dequeue() *conn {
 		s.tail = nil
 	}
 	c.next, c.queued = nil, false
+	s.nready--
 	return c
 }
 

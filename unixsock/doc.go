@@ -26,8 +26,9 @@
 // ErrWouldBlock and it became ready anew. Likewise the listener is reported
 // again only after Accept returned ErrWouldBlock. So the owner of a reported
 // connection reads (or writes) until ErrWouldBlock, or else remembers that
-// the connection still has work. Spurious reports happen, for instance once
-// for every new connection, and are harmless: the Read returns ErrWouldBlock.
+// the connection still has work. Spurious reports happen, for instance, with
+// epoll, once for every new connection; they are harmless: the Read returns
+// ErrWouldBlock.
 //
 // A closed connection is never reported again, even if its descriptor number
 // is reused by a newer connection (which may then be reported spuriously).
@@ -40,9 +41,9 @@
 //
 // Linux is the main target: it waits with epoll, or with ppoll(2) when
 // [Config.UsePoll] is set. Darwin, FreeBSD, NetBSD and DragonFly BSD wait with
-// poll(2), which costs time proportional to the number of connections that
-// wait for something; the edge-triggered contract is emulated by polling only
-// for the events a connection last hit ErrWouldBlock on. On Darwin, accepted
+// poll(2), each Wait costing time in proportion to the open connections;
+// the edge-triggered contract is emulated by polling only for the events a
+// connection last hit ErrWouldBlock on. On Darwin, accepted
 // sockets have SO_NOSIGPIPE set in place of MSG_NOSIGNAL. OpenBSD is not
 // supported: since 7.5 it no longer has the syscall(2) entry point through
 // which the poll(2) wait is made. The package is empty on other systems.

@@ -1,0 +1,152 @@
+package biplane
+
+import (
+	"testing"
+	"time"
+)
+
+// fakeClock is a clock the test moves by hand, so that deadline tests do
+// not depend on how fast the machine is.
+type fakeClock struct{ t time.Time }
+
+func (c *fakeClock) now() time.Time          { return c.t }
+func (c *fakeClock) advance(d time.Duration) { c.t = c.t.Add(d) }
+
+// feedConn is a connection whose input the test supplies as it goes.
+type feedConn struct {
+	fakeConn
+	pending []byte
+	eof     bool
+}
+
+func (c *feedConn) Read(p []byte) (int, error) {
+	if len(c.pending) == 0 {
+		if c.eof {
+			return 0, errEOFTest
+		}
+		return 0, ErrWouldBlock
+	}
+	n := copy(p, c.pending)
+	c.pending = c.pending[n:]
+	return n, nil
+}
+
+var errEOFTest = &ProtocolError{Status: 0, Reason: "test EOF"}
+
+func newClockServer(lim Limits) (*Server, *feedConn, *fakeClock) {
+	fc := &feedConn{}
+	clk := &fakeClock{t: time.Unix(1e9, 0)}
+	srv := &Server{Listener: &fakeListener{conn: &fc.fakeConn}, Limits: lim, NoDate: true, clock: clk.now}
+	// fakeListener hands out the embedded fakeConn; hand out feedConn instead.
+	srv.Listener = &feedListener{c: fc}
+	return srv, fc, clk
+}
+
+type feedListener struct{ c *feedConn }
+
+func (l *feedListener) Accept() (Conn, error) {
+	if l.c == nil {
+		return nil, ErrWouldBlock
+	}
+	c := l.c
+	l.c = nil
+	return c, nil
+}
+func (l *feedListener) Close() error { return nil }
+
+func steps(srv *Server, n int) {
+	for range n {
+		srv.Step()
+	}
+}
+
+// TestIdleDeadlineRenewed: each request restarts the idle clock, so a
+// client that sends a request every 40 s is never cut off by a 60 s idle
+// timeout, and one that stops is closed 60 s after its last response.
+func TestIdleDeadlineRenewed(t *testing.T) {
+	srv, fc, clk := newClockServer(Limits{IdleTimeout: 60 * time.Second})
+	for i := range 5 {
+		fc.pending = append(fc.pending, "GET / HTTP/1.1\r\nHost: a\r\n\r\n"...)
+		steps(srv, 3)
+		if srv.Conns() != 1 || fc.closed {
+			t.Fatalf("request %d: connection closed at %v", i, clk.t)
+		}
+		clk.advance(40 * time.Second)
+		steps(srv, 3)
+	}
+	clk.advance(19 * time.Second) // 59 s after the last response
+	steps(srv, 3)
+	if fc.closed {
+		t.Fatal("closed before the idle timeout")
+	}
+	clk.advance(2 * time.Second)
+	steps(srv, 3)
+	if !fc.closed || srv.Conns() != 0 {
+		t.Fatal("not closed after the idle timeout")
+	}
+}
+
+// TestRequestDeadline: a request still incomplete at the request timeout
+// gets 408 and a close (RFC 9110 §15.5.9), however it trickles in.
+func TestRequestDeadline(t *testing.T) {
+	srv, fc, clk := newClockServer(Limits{RequestTimeout: 10 * time.Second})
+	steps(srv, 2)
+	for _, b := range []byte("GET / HTTP/1.1\r\nHost: a\r\n") { // never the final CRLF
+		fc.pending = append(fc.pending, b)
+		clk.advance(300 * time.Millisecond)
+		steps(srv, 2)
+	}
+	if fc.closed {
+		t.Fatal("closed early")
+	}
+	clk.advance(10 * time.Second)
+	steps(srv, 3)
+	if want := "HTTP/1.1 408 Request Timeout\r\n"; len(fc.out) < len(want) || string(fc.out[:len(want)]) != want {
+		t.Fatalf("got %q, want a 408", fc.out)
+	}
+	if !fc.closed {
+		t.Fatal("not closed after 408")
+	}
+}
+
+// TestFirstRequestDeadline: a connection that never sends a byte is
+// closed silently after the request timeout.
+func TestFirstRequestDeadline(t *testing.T) {
+	srv, fc, clk := newClockServer(Limits{RequestTimeout: 5 * time.Second})
+	steps(srv, 2)
+	clk.advance(4 * time.Second)
+	steps(srv, 2)
+	if fc.closed {
+		t.Fatal("closed early")
+	}
+	clk.advance(2 * time.Second)
+	steps(srv, 2)
+	if !fc.closed || len(fc.out) != 0 {
+		t.Fatalf("closed=%v out=%q, want closed silently", fc.closed, fc.out)
+	}
+}
+
+// TestWriteDeadline: a peer that stops accepting output is closed after the
+// write timeout; one that keeps accepting, however slowly, is not.
+func TestWriteDeadline(t *testing.T) {
+	big := make([]byte, 100<<10)
+	srv, fc, clk := newClockServer(Limits{WriteTimeout: 10 * time.Second})
+	srv.Handler = HandlerFunc(func(r *Request) Response { return Response{Body: big} })
+	fc.writeMax = 1000
+	fc.pending = []byte("GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+	steps(srv, 2)
+	for range 20 { // slow but steady
+		clk.advance(9 * time.Second)
+		srv.enqueue(srv.conns[0]) // what a writable event does
+		steps(srv, 1)
+	}
+	if fc.closed {
+		t.Fatal("a slow reader was cut off")
+	}
+	fc.writeMax = -1 // now it accepts nothing
+	clk.advance(11 * time.Second)
+	steps(srv, 2)
+	if !fc.closed {
+		t.Fatal("a stalled reader was not closed")
+	}
+}
