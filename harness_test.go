@@ -30,10 +30,17 @@ func startServer(t *testing.T, h biplane.Handler, lim biplane.Limits) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return startServerOn(t, ln, ln.Addr().String(), h, lim)
+}
+
+// startServerOn is startServer over a listener of the caller's, listening
+// on addr.
+func startServerOn(t *testing.T, ln biplane.Listener, addr string, h biplane.Handler, lim biplane.Limits) *harness {
+	t.Helper()
 	hs := &harness{
 		t:     t,
 		srv:   &biplane.Server{Listener: ln, Handler: h, Limits: lim},
-		addr:  ln.Addr().String(),
+		addr:  addr,
 		calls: make(chan func()),
 		done:  make(chan struct{}),
 	}

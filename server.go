@@ -163,7 +163,22 @@ func (s *Server) Wait(timeout time.Duration) {
 
 // wait is Wait, where a negative timeout means no limit of the caller's.
 func (s *Server) wait(timeout time.Duration) {
-	if !s.start() || s.head != nil || (s.acceptable && s.acceptAt <= s.now) {
+	if !s.start() {
+		return
+	}
+	if s.waiter == nil {
+		// Nothing reports readiness: every connection stays queued and is
+		// polled in turn. Sleep a little only after a step that found
+		// nothing to do, so an idle server does not spin.
+		if !s.busy && timeout != 0 {
+			if timeout < 0 || timeout > time.Millisecond {
+				timeout = time.Millisecond
+			}
+			time.Sleep(timeout)
+		}
+		return
+	}
+	if s.head != nil || (s.acceptable && s.acceptAt <= s.now) {
 		return
 	}
 	s.tick()
@@ -176,15 +191,6 @@ func (s *Server) wait(timeout time.Duration) {
 		if d := time.Duration(max(s.acceptAt-s.now, 0)); timeout < 0 || d < timeout {
 			timeout = d
 		}
-	}
-	if s.waiter == nil {
-		if !s.busy && timeout != 0 {
-			if timeout < 0 || timeout > time.Millisecond {
-				timeout = time.Millisecond
-			}
-			time.Sleep(timeout)
-		}
-		return
 	}
 	s.poll(timeout)
 	s.polled = true
