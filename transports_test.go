@@ -1,10 +1,18 @@
 package biplane_test
 
 import (
+	"context"
+	"io"
+	"net"
+	"net/http"
 	"strconv"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/biplane-go/biplane"
+	"github.com/biplane-go/biplane/memsock"
+	"github.com/biplane-go/biplane/netsock"
 	"github.com/biplane-go/biplane/unixsock"
 )
 
@@ -48,3 +56,80 @@ func TestPollMode(t *testing.T) {
 	}
 	exercise(t, startServerOn(t, ln, ln.Addr().String(), echo, biplane.Limits{}))
 }
+
+// hiddenListener hides a net.Listener's type, so that netsock takes its
+// fallback path, as it would for a crypto/tls listener.
+type hiddenListener struct{ net.Listener }
+
+func TestNetsock(t *testing.T) {
+	for _, fallback := range []bool{false, true} {
+		t.Run(map[bool]string{false: "fd", true: "fallback"}[fallback], func(t *testing.T) {
+			nl, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { nl.Close() })
+			var arg net.Listener = nl
+			if fallback {
+				arg = hiddenListener{nl}
+			}
+			ln, err := netsock.New(arg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			exercise(t, startServerOn(t, ln, nl.Addr().String(), echo, biplane.Limits{}))
+		})
+	}
+}
+
+// TestMemsock serves a net/http client over in-memory connections.
+func TestMemsock(t *testing.T) {
+	ln := memsock.NewListener()
+	srv := &biplane.Server{Listener: ln, Handler: echo}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		tr := &http.Transport{DialContext: func(context.Context, string, string) (net.Conn, error) {
+			c, err := ln.Dial()
+			return memConn{c}, err
+		}}
+		defer tr.CloseIdleConnections()
+		client := &http.Client{Transport: tr, Timeout: 30 * time.Second}
+		for i := range 20 {
+			want := strings.Repeat("m", i*1000)
+			resp, err := client.Post("http://mem/", "text/plain", strings.NewReader(want))
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			got, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if string(got) != want {
+				t.Errorf("request %d: got %d bytes, want %d", i, len(got), len(want))
+				return
+			}
+		}
+	}()
+	for srv.Step() {
+		select {
+		case <-done:
+			srv.Close()
+		default:
+			srv.Wait(10 * time.Millisecond)
+		}
+	}
+	if err := srv.Err(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// memConn gives a memsock.Client the rest of net.Conn's methods.
+type memConn struct{ *memsock.Client }
+
+func (memConn) LocalAddr() net.Addr  { return memAddr{} }
+func (memConn) RemoteAddr() net.Addr { return memAddr{} }
+
+type memAddr struct{}
+
+func (memAddr) Network() string { return "mem" }
+func (memAddr) String() string  { return "mem" }

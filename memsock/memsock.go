@@ -71,15 +71,16 @@ type Listener struct {
 
 	// wake holds at most one token: a change sends one without blocking, so
 	// a Wait that is about to sleep finds it and never misses the change.
-	wake  chan struct{}
-	timer *time.Timer // reused by Wait so that waiting does not allocate
+	wake chan struct{}
+	// timer is reused by Wait so that waiting does not allocate. It is made
+	// by the first Wait with a positive timeout, not by NewListener: TinyGo
+	// without a scheduler has no timers, but can still poll.
+	timer *time.Timer
 }
 
 // NewListener returns an open, empty Listener.
 func NewListener() *Listener {
-	t := time.NewTimer(time.Hour)
-	t.Stop()
-	return &Listener{wake: make(chan struct{}, 1), timer: t}
+	return &Listener{wake: make(chan struct{}, 1)}
 }
 
 // Dial creates a connection and returns its client end. The server end is
@@ -201,7 +202,11 @@ func (l *Listener) Wait(ready []biplane.Conn, timeout time.Duration) ([]biplane.
 		var expired <-chan time.Time
 		if timeout > 0 {
 			if !timing {
-				l.timer.Reset(timeout)
+				if l.timer == nil {
+					l.timer = time.NewTimer(timeout)
+				} else {
+					l.timer.Reset(timeout)
+				}
 				timing = true
 			}
 			expired = l.timer.C
