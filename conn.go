@@ -277,10 +277,12 @@ func (s *Server) respond(c *conn, size int) {
 	if c.closed {
 		return // the handler closed the server
 	}
+	s.stats.Requests++
 	if !ok {
+		s.stats.Panics++
 		resp = Response{Status: 500, ContentType: "text/plain; charset=utf-8", Body: internalError}
 	}
-	closing := req.flags&flagClose != 0
+	closing := req.flags&flagClose != 0 || s.draining
 	if !s.writeResponse(c, req, &resp, closing) {
 		resp = Response{Status: 500, ContentType: "text/plain; charset=utf-8", Body: internalError}
 		s.writeResponse(c, req, &resp, closing)
@@ -403,6 +405,7 @@ func (s *Server) refuse(c *conn, err error) {
 // queueError queues a plain-text error response with Connection: close,
 // and extra, if not empty, as further header lines.
 func (s *Server) queueError(c *conn, status int, reason, extra string) {
+	s.stats.countRefused(status)
 	ex := c.ex
 	w := AppendStatusLine(ex.wbuf, status)
 	if !s.NoDate {

@@ -3,6 +3,7 @@ package biplane
 import (
 	"errors"
 	"iter"
+	"sync/atomic"
 	"time"
 )
 
@@ -67,6 +68,13 @@ type Server struct {
 	date       [29]byte
 	dateSec    int64
 	clock      func() time.Time // time.Now, or a test's clock
+	stats      Stats
+
+	// Graceful shutdown: stopReq holds the requested timeout + 1, set from
+	// any goroutine; the loop then drains until drainUntil.
+	stopReq    atomic.Int64
+	draining   bool
+	drainUntil int64
 }
 
 // start prepares the server on its first step.
@@ -113,6 +121,9 @@ func (s *Server) Step() bool {
 		return false
 	}
 	s.tick()
+	if !s.draining && s.stopReq.Load() != 0 {
+		s.beginShutdown(time.Duration(s.stopReq.Load() - 1))
+	}
 	if s.waiter != nil && !s.polled {
 		s.poll(0)
 	}
@@ -124,6 +135,9 @@ func (s *Server) Step() bool {
 		s.advance(s.dequeue())
 	}
 	s.expire()
+	if s.draining && (len(s.conns) == 0 || s.now >= s.drainUntil) {
+		s.Close() // drained, or out of time: close what is left
+	}
 	return !s.done
 }
 
@@ -197,16 +211,23 @@ func (s *Server) wait(timeout time.Duration) {
 }
 
 // Serve steps the server until it stops, waiting for readiness between
-// steps. It returns nil after [Server.Close], else the listener's error.
+// steps. It returns nil after [Server.Close] or [Server.Shutdown], else the
+// listener's error.
 func (s *Server) Serve() error {
+	// Without a Waker nothing can cut a wait short, so wait in slices
+	// short enough for Shutdown to be noticed.
+	limit := time.Duration(-1)
+	if _, ok := s.Listener.(Waker); !ok {
+		limit = 50 * time.Millisecond
+	}
 	for s.Step() {
-		s.wait(-1)
+		s.wait(limit)
 	}
 	return s.Err()
 }
 
 // Err returns the error that stopped the server, or nil if it is running
-// or was stopped by [Server.Close].
+// or was stopped by [Server.Close] or [Server.Shutdown].
 func (s *Server) Err() error { return s.err }
 
 // Conns returns the number of open connections, including any being
@@ -228,6 +249,38 @@ func (s *Server) Close() error {
 		return nil
 	}
 	return s.Listener.Close()
+}
+
+// Shutdown asks the server to stop gracefully, and returns at once. From
+// the next step on, the server accepts no more connections (with an
+// [AcceptCloser] listener, the listening socket is closed so that new
+// connections are refused), closes connections idle between requests,
+// and lets requests in flight finish, answering them with
+// "Connection: close". Once every connection has closed, or timeout has
+// passed, it closes whatever is left and Step returns false; Err is nil.
+//
+// Unlike the other methods, Shutdown may be called from any goroutine, a
+// signal handler's say: with a [Waker] listener it wakes the loop from
+// Wait. Calls after the first have no effect.
+func (s *Server) Shutdown(timeout time.Duration) {
+	if s.stopReq.CompareAndSwap(0, int64(max(timeout, 0))+1) {
+		if w, ok := s.Listener.(Waker); ok {
+			w.Wake()
+		}
+	}
+}
+
+// beginShutdown starts draining, on the loop.
+func (s *Server) beginShutdown(timeout time.Duration) {
+	s.draining = true
+	s.drainUntil = s.now + int64(timeout)
+	if ac, ok := s.Listener.(AcceptCloser); ok {
+		ac.CloseAccept()
+	}
+	// Advance every connection once: idle ones close, busy ones finish.
+	for _, c := range s.conns {
+		s.enqueue(c)
+	}
 }
 
 // fail stops the server with err.
@@ -257,7 +310,7 @@ func (s *Server) poll(timeout time.Duration) {
 
 // accept takes up to stepAccepts new connections.
 func (s *Server) accept() {
-	if (s.waiter != nil && !s.acceptable) || s.now < s.acceptAt {
+	if s.draining || (s.waiter != nil && !s.acceptable) || s.now < s.acceptAt {
 		return
 	}
 	for range stepAccepts {
@@ -277,6 +330,7 @@ func (s *Server) accept() {
 			return
 		}
 		s.busy = true
+		s.stats.Accepted++
 		s.open(nc)
 	}
 }
@@ -309,6 +363,7 @@ func (s *Server) close(c *conn) {
 		return
 	}
 	c.closed = true
+	s.stats.Closed++
 	c.nc.Close()
 	if c.heapIdx >= 0 {
 		s.heapRemove(c)
@@ -357,7 +412,7 @@ func (s *Server) advance(c *conn) {
 			continue
 		}
 		if c.state == stateLinger {
-			if !s.drain(c) {
+			if !s.discard(c) {
 				return
 			}
 			continue
@@ -398,6 +453,10 @@ func (s *Server) rest(c *conn) {
 	if ex != nil {
 		s.release(c)
 	}
+	if s.draining {
+		s.close(c) // between requests: nothing is lost
+		return
+	}
 	if c.requests == 0 {
 		if c.timeKind != timeRequest {
 			s.setDeadline(c, s.now+int64(s.lim.RequestTimeout), timeRequest)
@@ -433,9 +492,9 @@ func (s *Server) finish(c *conn) {
 	s.setDeadline(c, s.now+lingerTime, timeLinger)
 }
 
-// drain discards input during a lingering close. It reports whether to
+// discard discards input during a lingering close. It reports whether to
 // keep going.
-func (s *Server) drain(c *conn) bool {
+func (s *Server) discard(c *conn) bool {
 	if s.scratch == nil {
 		s.scratch = make([]byte, 4096)
 	}
@@ -458,15 +517,19 @@ func (s *Server) timeout(c *conn) {
 	case timeRequest:
 		if ex := c.ex; ex != nil && (c.state == stateBody || ex.r < ex.w) && !ex.pending() {
 			// RFC 9110 §15.5.9: the request did not arrive in time.
+			s.stats.RequestTimeouts++
 			s.queueError(c, 408, "request timeout", "")
 			s.enqueue(c)
 			s.setDeadline(c, s.now+int64(s.lim.WriteTimeout), timeWrite)
 			return
 		}
-		s.close(c)
-	default:
-		s.close(c)
+		s.stats.IdleTimeouts++
+	case timeIdle:
+		s.stats.IdleTimeouts++
+	case timeWrite:
+		s.stats.WriteTimeouts++
 	}
+	s.close(c)
 }
 
 // acquire gives c buffers from the pool.

@@ -206,6 +206,12 @@ func TestLimits(t *testing.T) {
 		if handled != 0 {
 			t.Errorf("the handler ran %d times for refused requests", handled)
 		}
+		st := hs.srv.Stats()
+		for status, want := range map[int]uint64{400: 1, 413: 2, 414: 1, 417: 1, 431: 2, 501: 1, 505: 1, 408: 0} {
+			if got := st.Refused(status); got != want {
+				t.Errorf("Stats.Refused(%d) = %d, want %d", status, got, want)
+			}
+		}
 	})
 	hs.waitConns(0)
 }

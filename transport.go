@@ -59,3 +59,20 @@ type CloseWriter interface {
 type Waiter interface {
 	Wait(ready []Conn, timeout time.Duration) (_ []Conn, acceptable bool, err error)
 }
+
+// A Waker is a [Waiter] whose Wait can be cut short from another
+// goroutine. Wake makes a Wait in progress, or the next one, return soon;
+// it is safe to call from any goroutine, any number of times.
+// [Server.Shutdown] uses it, so that a loop asleep in Wait notices at once.
+type Waker interface {
+	Wake() error
+}
+
+// An AcceptCloser is a [Listener] that can stop accepting while the
+// connections it accepted go on being served: CloseAccept closes the
+// listening socket (so new connections are refused by the system), but
+// Read, Write and Wait keep working for established ones until Close.
+// [Server.Shutdown] uses it to drain gracefully.
+type AcceptCloser interface {
+	CloseAccept() error
+}

@@ -55,7 +55,14 @@ func run(t *testing.T, name string, args ...string) (addr string, proc *exec.Cmd
 var client = &http.Client{Timeout: 30 * time.Second}
 
 func TestHello(t *testing.T) {
-	addr, _, _ := run(t, "hello")
+	addr, cmd, _ := run(t, "hello")
+	defer func() {
+		// SIGTERM drains gracefully and exits 0.
+		cmd.Process.Signal(syscall.SIGTERM)
+		if err := cmd.Wait(); err != nil {
+			t.Errorf("hello after SIGTERM: %v", err)
+		}
+	}()
 	t.Run("net/http", func(t *testing.T) {
 		for range 3 { // keep-alive: the same connection is reused
 			resp, err := client.Get("http://" + addr + "/")

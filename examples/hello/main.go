@@ -8,6 +8,9 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"os/signal"
+	"syscall"
+	"time"
 
 	"github.com/biplane-go/biplane"
 	"github.com/biplane-go/biplane/unixsock"
@@ -30,6 +33,13 @@ func main() {
 	})
 	srv := &biplane.Server{Listener: ln, Handler: &mux}
 	fmt.Printf("hello: serving on http://%s/\n", ln.Addr())
+	// SIGTERM or SIGINT drains gracefully: requests in flight finish.
+	stop := make(chan os.Signal, 1)
+	signal.Notify(stop, syscall.SIGINT, syscall.SIGTERM)
+	go func() {
+		<-stop
+		srv.Shutdown(10 * time.Second)
+	}()
 	if err := srv.Serve(); err != nil {
 		fmt.Fprintln(os.Stderr, "hello:", err)
 		os.Exit(1)
