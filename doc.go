@@ -21,7 +21,9 @@
 //
 // A loop with a timer of its own waits with [Server.Wait], passing the time
 // until its next tick: an idle server then sleeps in the kernel and wakes
-// on time.
+// on time. [Server.Shutdown], the one method safe to call from another
+// goroutine, drains gracefully: no new connections, requests in flight
+// finish, idle connections close. [Server.Stats] counts what happened.
 //
 // Data flows one way: bytes in, a [Parser] finds the request head, the body
 // is framed by Content-Length or decoded from chunked in place, the
