@@ -23,6 +23,15 @@ import (
 	"github.com/biplane-go/biplane"
 )
 
+var (
+	_ biplane.Listener     = (*Listener)(nil)
+	_ biplane.Waiter       = (*Listener)(nil)
+	_ biplane.Waker        = (*Listener)(nil)
+	_ biplane.AcceptCloser = (*Listener)(nil)
+	_ biplane.Conn         = (*conn)(nil)
+	_ biplane.CloseWriter  = (*conn)(nil)
+)
+
 // DefaultBufferSize is the capacity of each direction of a connection when
 // [Listener.BufferSize] is zero.
 const DefaultBufferSize = 64 << 10
@@ -31,6 +40,11 @@ var (
 	// ErrClosed is returned by operations on a [Listener], a server-side
 	// connection or a [Client] after its own Close.
 	ErrClosed = errors.New("memsock: use of closed listener or connection")
+
+	// ErrAcceptClosed is returned by [Listener.Dial] and [Listener.Accept]
+	// after [Listener.CloseAccept], as a closed listening socket refuses
+	// connections. It is final: it has no Temporary method.
+	ErrAcceptClosed = errors.New("memsock: listener closed by CloseAccept")
 
 	// ErrPeerClosed is returned by Write when the other end has closed the
 	// connection, as EPIPE is for a socket.
@@ -49,8 +63,9 @@ func (deadlineError) Error() string   { return "memsock: i/o timeout" }
 func (deadlineError) Timeout() bool   { return true }
 func (deadlineError) Temporary() bool { return true }
 
-// A Listener is an in-memory [biplane.Listener] and [biplane.Waiter].
-// Create it with [NewListener]; the zero value is not usable.
+// A Listener is an in-memory [biplane.Listener], [biplane.Waiter],
+// [biplane.Waker] and [biplane.AcceptCloser]. Create it with
+// [NewListener]; the zero value is not usable.
 //
 // All methods may be called from any goroutine, except that Wait must not
 // run concurrently with itself (the server calls it from its one loop).
@@ -63,11 +78,13 @@ type Listener struct {
 	// mu guards everything below and every connection's state: one lock
 	// keeps the wake-up logic obviously correct, and an in-memory transport
 	// has no I/O to overlap.
-	mu         sync.Mutex
-	closed     bool
-	pending    []*conn // dialed, not yet accepted, oldest first
-	dirty      []*conn // accepted connections to report in the next Wait
-	acceptable bool    // a Dial happened since the last Wait report
+	mu           sync.Mutex
+	closed       bool
+	acceptClosed bool    // CloseAccept was called
+	pending      []*conn // dialed, not yet accepted, oldest first
+	dirty        []*conn // accepted connections to report in the next Wait
+	acceptable   bool    // a Dial happened since the last Wait report
+	woken        bool    // Wake was called since the last Wait return
 
 	// wake holds at most one token: a change sends one without blocking, so
 	// a Wait that is about to sleep finds it and never misses the change.
@@ -85,12 +102,16 @@ func NewListener() *Listener {
 
 // Dial creates a connection and returns its client end. The server end is
 // queued for [Listener.Accept], and a blocked [Listener.Wait] reports that
-// the listener is acceptable. Dial fails with [ErrClosed] after Close.
+// the listener is acceptable. Dial fails with [ErrAcceptClosed] after
+// CloseAccept, and with [ErrClosed] after Close.
 func (l *Listener) Dial() (*Client, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.closed {
 		return nil, ErrClosed
+	}
+	if l.acceptClosed {
+		return nil, ErrAcceptClosed
 	}
 	size := l.BufferSize
 	if size <= 0 {
@@ -106,12 +127,16 @@ func (l *Listener) Dial() (*Client, error) {
 
 // Accept returns the server end of the oldest dialed connection, or
 // [biplane.ErrWouldBlock] if there is none. The connection also implements
-// [biplane.CloseWriter].
+// [biplane.CloseWriter]. After [Listener.CloseAccept] Accept returns
+// [ErrAcceptClosed].
 func (l *Listener) Accept() (biplane.Conn, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.closed {
 		return nil, ErrClosed
+	}
+	if l.acceptClosed {
+		return nil, ErrAcceptClosed
 	}
 	if len(l.pending) == 0 {
 		return nil, biplane.ErrWouldBlock
@@ -127,6 +152,45 @@ func (l *Listener) Accept() (biplane.Conn, error) {
 		l.markDirty(s)
 	}
 	return s, nil
+}
+
+// CloseAccept stops accepting while the connections already accepted go on
+// being served: Wait keeps reporting them, and Wake keeps working, until
+// [Listener.Close]. It implements [biplane.AcceptCloser]. Connections
+// dialed but not yet accepted are closed, as the system resets those queued
+// on a listening socket that closes; from now on Dial and Accept fail with
+// [ErrAcceptClosed], and Wait never reports the listener. Calling
+// CloseAccept again, or after Close, does nothing and returns nil.
+func (l *Listener) CloseAccept() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed || l.acceptClosed {
+		return nil
+	}
+	l.acceptClosed = true
+	for i, s := range l.pending {
+		s.closeLocked()
+		l.pending[i] = nil
+	}
+	l.pending = nil
+	l.acceptable = false
+	return nil
+}
+
+// Wake makes a Wait in progress in another goroutine, or else the next
+// Wait, return soon, with nothing to report for the wake itself. It
+// implements [biplane.Waker]: it never blocks, and Wakes before a Wait
+// collapse into one early return. After Close it does nothing and returns
+// [ErrClosed].
+func (l *Listener) Wake() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return ErrClosed
+	}
+	l.woken = true
+	l.signal()
+	return nil
 }
 
 // Close stops the listener: Dial, Accept and Wait fail with [ErrClosed]
@@ -161,8 +225,9 @@ func (l *Listener) Close() error {
 // down writing, or read from a buffer that the server had found full. It
 // appends each such connection to ready once per change, however many
 // changes happened since the last report. A negative timeout means no limit;
-// zero means poll. After [Listener.Close] it returns [ErrClosed]. Wait does
-// not allocate once ready has room for the connections it reports.
+// zero means poll. [Listener.Wake] makes it return early. After
+// [Listener.Close] it returns [ErrClosed]. Wait does not allocate once ready
+// has room for the connections it reports.
 func (l *Listener) Wait(ready []biplane.Conn, timeout time.Duration) ([]biplane.Conn, bool, error) {
 	timing := false
 	for {
@@ -191,9 +256,11 @@ func (l *Listener) Wait(ready []biplane.Conn, timeout time.Duration) ([]biplane.
 		l.dirty = l.dirty[:0]
 		acceptable := l.acceptable
 		l.acceptable = false
+		woken := l.woken
+		l.woken = false
 		l.mu.Unlock()
 
-		if len(ready) > start || acceptable || timeout == 0 {
+		if len(ready) > start || acceptable || woken || timeout == 0 {
 			if timing {
 				l.stopTimer()
 			}

@@ -11,6 +11,18 @@ import (
 	"github.com/biplane-go/biplane"
 )
 
+var (
+	_ biplane.Listener     = (*Listener)(nil)
+	_ biplane.Waiter       = (*Listener)(nil)
+	_ biplane.Waker        = (*Listener)(nil)
+	_ biplane.AcceptCloser = (*Listener)(nil)
+)
+
+// ErrAcceptClosed is returned by the fallback [Listener]'s Accept after
+// [Listener.CloseAccept]. It is final: it has no Temporary method. (On the
+// descriptor path of [New], Accept returns unixsock.ErrAcceptClosed.)
+var ErrAcceptClosed = errors.New("netsock: accept after CloseAccept")
+
 // Sizes and bounds of the fallback path.
 const (
 	// readBufferSize bounds what a connection's reader goroutine takes from
@@ -39,9 +51,10 @@ const (
 
 // A Listener is the fallback path of [New]: it serves a net.Listener that
 // offers only blocking calls, such as a crypto/tls listener, behind
-// non-blocking methods. It implements [biplane.Listener] and
-// [biplane.Waiter]; the connections it returns implement [biplane.Conn],
-// and [biplane.CloseWriter] when the net.Conn has a CloseWrite method.
+// non-blocking methods. It implements [biplane.Listener], [biplane.Waiter],
+// [biplane.Waker] and [biplane.AcceptCloser]; the connections it returns
+// implement [biplane.Conn], and [biplane.CloseWriter] when the net.Conn has
+// a CloseWrite method.
 //
 // The cost is goroutines and copies. One goroutine blocks in the
 // net.Listener's Accept. Each accepted connection has one goroutine blocked
@@ -57,21 +70,24 @@ type Listener struct {
 	ln    net.Listener
 	wake  chan struct{} // holds at most one token; see signal
 	timer *time.Timer   // reused by Wait so that waiting does not allocate
-	done  chan struct{} // closed by Close, to end the accept goroutine's backoff
+	done  chan struct{} // closed by Close, to end a blocked Wait
+	stop  chan struct{} // closed by CloseAccept or Close, to end the accept goroutine's backoff
 
-	mu         sync.Mutex
-	room       sync.Cond // on mu: pending has room, or the listener closed
-	closed     bool
-	pending    []net.Conn // accepted by the goroutine, oldest first
-	acceptErr  error      // the error that ended the accept goroutine
-	acceptable bool       // pending grew or acceptErr was set since the last Wait report
-	dirty      []*conn    // connections to report in the next Wait
+	mu           sync.Mutex
+	room         sync.Cond // on mu: pending has room, or accepting stopped
+	closed       bool
+	acceptClosed bool       // CloseAccept closed ln
+	woken        bool       // Wake was called since the last Wait return
+	pending      []net.Conn // accepted by the goroutine, oldest first
+	acceptErr    error      // the error that ended the accept goroutine
+	acceptable   bool       // pending grew or acceptErr was set since the last Wait report
+	dirty        []*conn    // connections to report in the next Wait
 }
 
 func newFallback(ln net.Listener) *Listener {
 	t := time.NewTimer(time.Hour)
 	t.Stop()
-	l := &Listener{ln: ln, wake: make(chan struct{}, 1), timer: t, done: make(chan struct{})}
+	l := &Listener{ln: ln, wake: make(chan struct{}, 1), timer: t, done: make(chan struct{}), stop: make(chan struct{})}
 	l.room.L = &l.mu
 	go l.acceptLoop()
 	return l
@@ -80,16 +96,16 @@ func newFallback(ln net.Listener) *Listener {
 // Addr returns the net.Listener's address.
 func (l *Listener) Addr() net.Addr { return l.ln.Addr() }
 
-// acceptLoop runs in the accept goroutine until the listener closes or the
-// net.Listener fails.
+// acceptLoop runs in the accept goroutine until CloseAccept or Close, or
+// until the net.Listener fails.
 func (l *Listener) acceptLoop() {
 	var delay time.Duration
 	for {
 		l.mu.Lock()
-		for len(l.pending) >= maxPending && !l.closed {
+		for len(l.pending) >= maxPending && !l.closed && !l.acceptClosed {
 			l.room.Wait()
 		}
-		closed := l.closed
+		closed := l.closed || l.acceptClosed
 		l.mu.Unlock()
 		if closed {
 			return
@@ -98,7 +114,8 @@ func (l *Listener) acceptLoop() {
 		nc, err := l.ln.Accept()
 
 		l.mu.Lock()
-		if l.closed {
+		// Closing ln made Accept fail: that is no error to report.
+		if l.closed || l.acceptClosed {
 			l.mu.Unlock()
 			if nc != nil {
 				nc.Close()
@@ -119,7 +136,7 @@ func (l *Listener) acceptLoop() {
 			t := time.NewTimer(delay)
 			select {
 			case <-t.C:
-			case <-l.done:
+			case <-l.stop:
 				t.Stop()
 				return
 			}
@@ -135,12 +152,17 @@ func (l *Listener) acceptLoop() {
 
 // Accept returns the oldest connection that the accept goroutine took, or
 // [biplane.ErrWouldBlock] if there is none. Once the net.Listener's Accept
-// has failed for good, Accept returns that error.
+// has failed for good, Accept returns that error; after
+// [Listener.CloseAccept] it returns [ErrAcceptClosed].
 func (l *Listener) Accept() (biplane.Conn, error) {
 	l.mu.Lock()
 	if l.closed {
 		l.mu.Unlock()
 		return nil, errListenerClosed
+	}
+	if l.acceptClosed {
+		l.mu.Unlock()
+		return nil, ErrAcceptClosed
 	}
 	if len(l.pending) == 0 {
 		err := l.acceptErr
@@ -164,6 +186,8 @@ func (l *Listener) Accept() (biplane.Conn, error) {
 // goroutine received bytes, EOF or an error, or when its writer goroutine
 // made room after a Write returned ErrWouldBlock or failed. Each connection
 // is reported once however many changes happened since the last report.
+// [Listener.Wake] makes it return early, with nothing to report for the
+// wake itself. After [Listener.CloseAccept] it never reports the listener.
 // After [Listener.Close] Wait returns an error. It does not allocate once
 // ready has room for the connections it reports.
 func (l *Listener) Wait(ready []biplane.Conn, timeout time.Duration) ([]biplane.Conn, bool, error) {
@@ -194,9 +218,11 @@ func (l *Listener) Wait(ready []biplane.Conn, timeout time.Duration) ([]biplane.
 		l.dirty = l.dirty[:0]
 		acceptable := l.acceptable
 		l.acceptable = false
+		woken := l.woken
+		l.woken = false
 		l.mu.Unlock()
 
-		if len(ready) > start || acceptable || timeout == 0 {
+		if len(ready) > start || acceptable || woken || timeout == 0 {
 			if timing {
 				l.stopTimer()
 			}
@@ -231,12 +257,58 @@ func (l *Listener) stopTimer() {
 	}
 }
 
-// Close closes the net.Listener, which ends the accept goroutine, and the
-// connections it accepted that Accept has not returned yet. From now on
-// Accept and Wait fail, also a Wait blocked in another goroutine.
-// Connections already accepted stay open until their owner closes them,
-// but Wait no longer reports them. Closing a closed Listener does nothing
-// and returns nil.
+// Wake makes a Wait in progress in another goroutine, or else the next
+// Wait, return soon. It implements [biplane.Waker]: it never blocks, and
+// Wakes before a Wait collapse into one early return. After Close it does
+// nothing and returns an error.
+func (l *Listener) Wake() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return errListenerClosed
+	}
+	l.woken = true
+	l.signal()
+	return nil
+}
+
+// CloseAccept closes the net.Listener, which ends the accept goroutine, and
+// the connections it accepted that Accept has not returned yet, while the
+// connections Accept returned go on being served: Wait keeps reporting
+// them, and Wake keeps working, until [Listener.Close]. It implements
+// [biplane.AcceptCloser]. From now on Accept returns [ErrAcceptClosed] and
+// Wait never reports the listener. Calling CloseAccept again, or after
+// Close, does nothing and returns nil.
+func (l *Listener) CloseAccept() error {
+	l.mu.Lock()
+	if l.closed || l.acceptClosed {
+		l.mu.Unlock()
+		return nil
+	}
+	l.acceptClosed = true
+	l.acceptable = false
+	pending := l.pending
+	l.pending = nil
+	close(l.stop)
+	l.room.Broadcast()
+	l.mu.Unlock()
+
+	err := l.ln.Close()
+	for _, nc := range pending {
+		nc.Close()
+	}
+	if err != nil {
+		return fmt.Errorf("netsock: %w", err)
+	}
+	return nil
+}
+
+// Close closes the net.Listener, unless [Listener.CloseAccept] did, which
+// ends the accept goroutine, and the connections it accepted that Accept
+// has not returned yet. From now on Accept and Wait fail, also a Wait
+// blocked in another goroutine. Connections already accepted stay open
+// until their owner closes them, but Wait no longer reports them. Closing a
+// closed Listener does nothing and returns nil.
 func (l *Listener) Close() error {
 	l.mu.Lock()
 	if l.closed {
@@ -244,6 +316,7 @@ func (l *Listener) Close() error {
 		return nil
 	}
 	l.closed = true
+	closeLn := !l.acceptClosed
 	pending := l.pending
 	l.pending = nil
 	for i, c := range l.dirty {
@@ -252,10 +325,16 @@ func (l *Listener) Close() error {
 	}
 	l.dirty = nil
 	close(l.done)
+	if closeLn {
+		close(l.stop)
+	}
 	l.room.Broadcast()
 	l.mu.Unlock()
 
-	err := l.ln.Close()
+	var err error
+	if closeLn {
+		err = l.ln.Close()
+	}
 	for _, nc := range pending {
 		nc.Close()
 	}

@@ -70,12 +70,32 @@ func adopt(l biplane.Listener, ln net.Listener) biplane.Listener {
 	return ul
 }
 
+var (
+	_ biplane.Waker        = (*unixListener)(nil)
+	_ biplane.AcceptCloser = (*unixListener)(nil)
+)
+
 // unixListener is a unixsock.Listener on a duplicate of a *net.UnixListener
 // that Listen opened. It closes both, so that the socket file is removed.
 type unixListener struct {
 	*unixsock.Listener
-	ln     net.Listener
-	closed bool
+	ln       net.Listener
+	lnClosed bool
+	closed   bool
+}
+
+// CloseAccept closes the duplicate and ln, which removes the socket file:
+// closing the duplicate alone would leave the socket listening. See
+// unixsock.Listener.CloseAccept.
+func (l *unixListener) CloseAccept() error {
+	if l.closed || l.lnClosed {
+		return nil
+	}
+	err := l.Listener.CloseAccept()
+	if err2 := l.closeLn(); err == nil {
+		err = err2
+	}
+	return err
 }
 
 // Close closes the listener and removes its socket file. Closing a closed
@@ -86,8 +106,19 @@ func (l *unixListener) Close() error {
 	}
 	l.closed = true
 	err := l.Listener.Close()
-	if err2 := l.ln.Close(); err == nil && err2 != nil {
-		err = fmt.Errorf("netsock: %w", err2)
+	if err2 := l.closeLn(); err == nil {
+		err = err2
 	}
 	return err
+}
+
+func (l *unixListener) closeLn() error {
+	if l.lnClosed {
+		return nil
+	}
+	l.lnClosed = true
+	if err := l.ln.Close(); err != nil {
+		return fmt.Errorf("netsock: %w", err)
+	}
+	return nil
 }

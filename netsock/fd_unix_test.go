@@ -3,9 +3,11 @@
 package netsock_test
 
 import (
+	"errors"
 	"net"
 	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
 
 	"github.com/biplane-go/biplane"
@@ -108,4 +110,17 @@ func TestListenDescriptor(t *testing.T) {
 			}
 		}
 	}
+}
+
+// errAcceptClosed is what Accept returns after CloseAccept on the
+// descriptor path.
+var errAcceptClosed = unixsock.ErrAcceptClosed
+
+// refused reports whether err is how dialing a listener that CloseAccept
+// closed fails: ECONNREFUSED for TCP, ENOENT for a removed socket file.
+func refused(network string, err error) bool {
+	if network == "unix" {
+		return errors.Is(err, syscall.ENOENT)
+	}
+	return errors.Is(err, syscall.ECONNREFUSED)
 }

@@ -28,21 +28,23 @@ var (
 )
 
 // New adapts ln to a [biplane.Listener] that also implements
-// [biplane.Waiter].
+// [biplane.Waiter], [biplane.Waker] and [biplane.AcceptCloser].
 //
 // If ln is a *net.TCPListener or *net.UnixListener and the system is one
 // that package unixsock supports, New duplicates ln's descriptor and returns
 // a *unixsock.Listener on the duplicate. ln stays open and still belongs to
 // the caller, who must close both: the returned listener's Close closes only
 // the duplicate, and the socket listens until both are closed (closing a
-// *net.UnixListener also removes its socket file). Do not call ln.Accept
-// meanwhile, since both would take connections from the same queue. Other
-// types, even ones that embed a *net.TCPListener and so expose its
-// descriptor, take the fallback path: they may override Accept, as a TLS
-// listener does, and the descriptor would bypass that.
+// *net.UnixListener also removes its socket file). The same goes for
+// CloseAccept: new connections are refused only once ln is closed too. Do
+// not call ln.Accept meanwhile, since both would take connections from the
+// same queue. Other types, even ones that embed a *net.TCPListener and so
+// expose its descriptor, take the fallback path: they may override Accept,
+// as a TLS listener does, and the descriptor would bypass that.
 //
 // Otherwise New returns a fallback [*Listener], which owns ln: its Close
-// closes ln, since that is the only way to end a blocked ln.Accept.
+// and its CloseAccept close ln, since that is the only way to end a blocked
+// ln.Accept.
 func New(ln net.Listener) (biplane.Listener, error) {
 	if l, ok, err := newFD(ln); ok {
 		return l, err
@@ -52,8 +54,8 @@ func New(ln net.Listener) (biplane.Listener, error) {
 
 // Listen is net.Listen followed by [New]. It returns the listener and the
 // address it is bound to, with the real port if address asked for port 0.
-// The returned listener owns everything Listen opened: its Close closes the
-// socket and, for "unix", removes the socket file.
+// The returned listener owns everything Listen opened: its Close, or its
+// CloseAccept, closes the socket and, for "unix", removes the socket file.
 func Listen(network, address string) (biplane.Listener, net.Addr, error) {
 	ln, err := net.Listen(network, address)
 	if err != nil {

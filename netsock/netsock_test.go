@@ -2,6 +2,7 @@ package netsock_test
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"net"
 	"runtime"
@@ -39,6 +40,7 @@ type server struct {
 	t     *testing.T
 	l     biplane.Listener
 	w     biplane.Waiter
+	ln    net.Listener // what New adapted, or nil
 	addr  string
 	ready []biplane.Conn
 }
@@ -66,7 +68,7 @@ func newServer(t *testing.T, p path) *server {
 	if !ok {
 		t.Fatalf("%T does not implement biplane.Waiter", l)
 	}
-	return &server{t: t, l: l, w: w, addr: ln.Addr().String()}
+	return &server{t: t, l: l, w: w, ln: ln, addr: ln.Addr().String()}
 }
 
 // dial connects a client. Cleanup closes it.
@@ -393,34 +395,46 @@ func TestEOF(t *testing.T) {
 }
 
 // TestGoroutines checks that closing the listener and its connections ends
-// every goroutine the fallback started.
+// every goroutine the fallback started, with or without a CloseAccept
+// first.
 func TestGoroutines(t *testing.T) {
 	for _, p := range paths {
-		t.Run(p.name, func(t *testing.T) {
-			before := runtime.NumGoroutine()
-			func() {
-				s := newServer(t, p)
-				client := s.dial()
-				c := s.accept()
-				client.Write([]byte("ping"))
-				s.readN(c, 4)
-				s.write(c, []byte("pong"))
-				io.ReadFull(client, make([]byte, 4))
-				c.Close()
-				client.Close()
-				s.l.Close()
-			}()
-			deadline := time.Now().Add(guard)
-			for runtime.NumGoroutine() > before {
-				if time.Now().After(deadline) {
-					buf := make([]byte, 1<<16)
-					t.Fatalf("%d goroutines after Close, %d before:\n%s",
-						runtime.NumGoroutine(), before, buf[:runtime.Stack(buf, true)])
-				}
-				runtime.Gosched()
-				time.Sleep(time.Millisecond)
+		for _, closeAccept := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/CloseAccept=%v", p.name, closeAccept), func(t *testing.T) {
+				testGoroutines(t, p, closeAccept)
+			})
+		}
+	}
+}
+
+func testGoroutines(t *testing.T, p path, closeAccept bool) {
+	before := runtime.NumGoroutine()
+	func() {
+		s := newServer(t, p)
+		client := s.dial()
+		c := s.accept()
+		if closeAccept {
+			if err := s.l.(biplane.AcceptCloser).CloseAccept(); err != nil {
+				t.Fatal(err)
 			}
-		})
+		}
+		client.Write([]byte("ping"))
+		s.readN(c, 4)
+		s.write(c, []byte("pong"))
+		io.ReadFull(client, make([]byte, 4))
+		c.Close()
+		client.Close()
+		s.l.Close()
+	}()
+	deadline := time.Now().Add(guard)
+	for runtime.NumGoroutine() > before {
+		if time.Now().After(deadline) {
+			buf := make([]byte, 1<<16)
+			t.Fatalf("%d goroutines after Close, %d before:\n%s",
+				runtime.NumGoroutine(), before, buf[:runtime.Stack(buf, true)])
+		}
+		runtime.Gosched()
+		time.Sleep(time.Millisecond)
 	}
 }
 

@@ -2,12 +2,13 @@
 // made with the syscall package alone: no net, no netpoller, no goroutines.
 //
 // [Listen] opens a TCP or Unix-domain listening socket and returns a
-// [Listener], which implements [biplane.Listener] and [biplane.Waiter]; the
-// [Conn] values it accepts implement [biplane.Conn] and [biplane.CloseWriter].
-// A Listener and the connections it accepted belong to one loop: they keep no
-// locks, so use them from one goroutine at a time. To spread connections over
-// several loops, give each loop its own Listener on the same port with
-// [Config.ReusePort].
+// [Listener], which implements [biplane.Listener], [biplane.Waiter],
+// [biplane.Waker] and [biplane.AcceptCloser]; the [Conn] values it accepts
+// implement [biplane.Conn] and [biplane.CloseWriter]. A Listener and the
+// connections it accepted belong to one loop: they keep no locks, so use
+// them from one goroutine at a time. The exception is [Listener.Wake], which
+// any goroutine may call. To spread connections over several loops, give
+// each loop its own Listener on the same port with [Config.ReusePort].
 //
 // # Non-blocking operations
 //
@@ -32,6 +33,14 @@
 //
 // A closed connection is never reported again, even if its descriptor number
 // is reused by a newer connection (which may then be reported spuriously).
+//
+// [Listener.Wake], called from another goroutine (a signal handler, say),
+// makes a blocked Wait return early: it writes to an eventfd on Linux, or a
+// pipe elsewhere, that Wait watches beside the sockets and drains.
+//
+// To shut down gracefully, call [Listener.CloseAccept]: the listening socket
+// closes, so new connections are refused, while Wait, Read and Write go on
+// serving the connections already accepted until [Listener.Close].
 //
 // Timeouts have microsecond resolution on Linux 5.11 and later
 // (epoll_pwait2); elsewhere they are rounded up to the next millisecond, so

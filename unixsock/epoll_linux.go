@@ -25,7 +25,8 @@ const (
 // at Accept, and needs no further epoll_ctl calls until it closes.
 type epoller struct {
 	fd       int
-	lfd      int  // the listener's descriptor
+	lfd      int  // the listener's descriptor, or -1 after CloseAccept
+	wfd      int  // the waker's eventfd
 	noPwait2 bool // epoll_pwait2 is missing (Linux < 5.11) or forbidden (seccomp)
 	ts       syscall.Timespec
 	// events is reused by every Wait. 256 events a call is plenty: events
@@ -33,16 +34,21 @@ type epoller struct {
 	events [256]syscall.EpollEvent
 }
 
-func newEpoller(lfd int) (*epoller, error) {
+// newEpoller watches the listener lfd and the waker's eventfd wfd. The
+// eventfd is edge-triggered too: every Wake that writes to it makes an
+// event, whether Wait has drained it or not.
+func newEpoller(lfd, wfd int) (*epoller, error) {
 	fd, err := syscall.EpollCreate1(syscall.EPOLL_CLOEXEC)
 	if err != nil {
 		return nil, &sysError{"epoll_create1", err}
 	}
-	e := &epoller{fd: fd, lfd: lfd}
-	ev := syscall.EpollEvent{Events: syscall.EPOLLIN | epollET, Fd: int32(lfd)}
-	if err := syscall.EpollCtl(fd, syscall.EPOLL_CTL_ADD, lfd, &ev); err != nil {
-		syscall.Close(fd)
-		return nil, &sysError{"epoll_ctl", err}
+	e := &epoller{fd: fd, lfd: lfd, wfd: wfd}
+	for _, w := range [...]int{lfd, wfd} {
+		ev := syscall.EpollEvent{Events: syscall.EPOLLIN | epollET, Fd: int32(w)}
+		if err := syscall.EpollCtl(fd, syscall.EPOLL_CTL_ADD, w, &ev); err != nil {
+			syscall.Close(fd)
+			return nil, &sysError{"epoll_ctl", err}
+		}
 	}
 	return e, nil
 }
@@ -63,6 +69,14 @@ func (e *epoller) remove(fd int) {
 	syscall.EpollCtl(e.fd, syscall.EPOLL_CTL_DEL, fd, nil)
 }
 
+// stopAccept deregisters the listener before CloseAccept closes it, and
+// forgets its number, which the system may give to the next descriptor
+// opened: from now on no event is taken for the listener's.
+func (e *epoller) stopAccept() {
+	syscall.EpollCtl(e.fd, syscall.EPOLL_CTL_DEL, e.lfd, nil)
+	e.lfd = -1
+}
+
 func (e *epoller) close() error { return syscall.Close(e.fd) }
 
 func (e *epoller) wait(l *Listener, ready []biplane.Conn, timeout time.Duration) ([]biplane.Conn, bool, error) {
@@ -76,8 +90,12 @@ func (e *epoller) wait(l *Listener, ready []biplane.Conn, timeout time.Duration)
 	acceptable := false
 	for i := range e.events[:n] {
 		fd := int(e.events[i].Fd)
-		if fd == e.lfd {
+		switch fd {
+		case e.lfd:
 			acceptable = true
+			continue
+		case e.wfd:
+			l.wake.drain()
 			continue
 		}
 		// A nil slot is an event for a connection closed since: skip it.

@@ -5,6 +5,8 @@ package unixsock_test
 import (
 	"errors"
 	"fmt"
+	"net"
+	"syscall"
 	"time"
 
 	"github.com/biplane-go/biplane"
@@ -74,4 +76,55 @@ func ExampleListener_Wait() {
 			}
 		}
 	}
+}
+
+// Draining gracefully: stop taking connections, go on serving the ones
+// already accepted, and let another goroutine, such as a signal handler,
+// cut short a Wait that has nothing left to wait for.
+func ExampleListener_CloseAccept() {
+	l, err := unixsock.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer l.Close()
+	client, err := net.Dial("tcp", l.Addr().String())
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer client.Close()
+	var c biplane.Conn
+	for c == nil {
+		l.Wait(nil, time.Second)
+		c, _ = l.Accept()
+	}
+	defer c.Close()
+
+	if err := l.CloseAccept(); err != nil {
+		fmt.Println(err)
+		return
+	}
+	_, err = net.Dial("tcp", l.Addr().String())
+	fmt.Println("dial refused:", errors.Is(err, syscall.ECONNREFUSED))
+	_, err = l.Accept()
+	fmt.Println("accept:", err)
+
+	client.Write([]byte("still served"))
+	buf := make([]byte, 64)
+	n := 0
+	for n == 0 {
+		l.Wait(nil, time.Second)
+		n, _ = c.Read(buf)
+	}
+	fmt.Printf("read %q\n", buf[:n])
+
+	go l.Wake()
+	_, acceptable, err := l.Wait(nil, -1) // no limit: only Wake ends it
+	fmt.Println("woken; acceptable:", acceptable, "err:", err)
+	// Output:
+	// dial refused: true
+	// accept: unixsock: accept after CloseAccept
+	// read "still served"
+	// woken; acceptable: false err: <nil>
 }

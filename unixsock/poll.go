@@ -30,22 +30,26 @@ const (
 // call, it asks only for what a connection's owner last found would block
 // (Conn.want), and forgets that interest once it reports it. The listener is
 // treated alike through Listener.armed. Each Wait costs time proportional to
-// the highest open descriptor.
+// the highest open descriptor. The waker's read end is always watched: Wait
+// drains it whenever it fires.
 type poller struct {
-	fds    []pollFd // fds[0] is the listener, fds[i+1] belongs to owners[i]
+	// fds[0] is the listener, fds[1] the waker, fds[i+2] belongs to
+	// owners[i].
+	fds    []pollFd
 	owners []*Conn
 }
 
 func (p *poller) add(c *Conn) error { return nil }
 func (p *poller) remove(fd int)     {}
+func (p *poller) stopAccept()       {}
 func (p *poller) close() error      { return nil }
 
 func (p *poller) wait(l *Listener, ready []biplane.Conn, timeout time.Duration) ([]biplane.Conn, bool, error) {
 	lfd := int32(-1) // poll skips negative descriptors
-	if l.armed {
+	if l.armed && l.fd >= 0 {
 		lfd = int32(l.fd)
 	}
-	p.fds = append(p.fds[:0], pollFd{fd: lfd, events: pollIN})
+	p.fds = append(p.fds[:0], pollFd{fd: lfd, events: pollIN}, pollFd{fd: int32(l.wake.r), events: pollIN})
 	p.owners = p.owners[:0]
 	for _, c := range l.conns {
 		if c == nil || c.want == 0 {
@@ -71,8 +75,11 @@ func (p *poller) wait(l *Listener, ready []biplane.Conn, timeout time.Duration) 
 			l.armed = false
 			acceptable = true
 		}
+		if p.fds[1].revents != 0 {
+			l.wake.drain()
+		}
 		for i, c := range p.owners {
-			re := p.fds[i+1].revents
+			re := p.fds[i+2].revents
 			if re == 0 {
 				continue
 			}

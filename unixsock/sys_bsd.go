@@ -19,9 +19,14 @@ func sysAccept(fd int) (int, syscall.Sockaddr, error) {
 	return syscall.Accept4(fd, syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC)
 }
 
+// sysPipe makes a non-blocking, close-on-exec pipe.
+func sysPipe(p []int) error {
+	return syscall.Pipe2(p, syscall.O_NONBLOCK|syscall.O_CLOEXEC)
+}
+
 // prepareConn sets what accept4 could not; here that is nothing.
 func prepareConn(fd int) error { return nil }
 
-func (c Config) newWaiter(lfd int) (waiter, error) { return new(poller), nil }
+func (c Config) newWaiter(lfd, wfd int) (waiter, error) { return new(poller), nil }
 
 const soReusePort = syscall.SO_REUSEPORT

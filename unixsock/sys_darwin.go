@@ -48,11 +48,34 @@ func sysAccept(fd int) (int, syscall.Sockaddr, error) {
 	return nfd, sa, nil
 }
 
+// sysPipe is pipe2 with O_NONBLOCK and O_CLOEXEC made of pipe, as for
+// sysSocket.
+func sysPipe(p []int) error {
+	syscall.ForkLock.RLock()
+	err := syscall.Pipe(p)
+	if err == nil {
+		syscall.CloseOnExec(p[0])
+		syscall.CloseOnExec(p[1])
+	}
+	syscall.ForkLock.RUnlock()
+	if err != nil {
+		return err
+	}
+	for _, fd := range p {
+		if err := syscall.SetNonblock(fd, true); err != nil {
+			syscall.Close(p[0])
+			syscall.Close(p[1])
+			return err
+		}
+	}
+	return nil
+}
+
 // prepareConn sets SO_NOSIGPIPE, Darwin's stand-in for MSG_NOSIGNAL.
 func prepareConn(fd int) error {
 	return syscall.SetsockoptInt(fd, syscall.SOL_SOCKET, syscall.SO_NOSIGPIPE, 1)
 }
 
-func (c Config) newWaiter(lfd int) (waiter, error) { return new(poller), nil }
+func (c Config) newWaiter(lfd, wfd int) (waiter, error) { return new(poller), nil }
 
 const soReusePort = syscall.SO_REUSEPORT

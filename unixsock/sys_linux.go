@@ -19,9 +19,9 @@ func sysAccept(fd int) (int, syscall.Sockaddr, error) {
 // prepareConn sets what accept4 could not; on Linux that is nothing.
 func prepareConn(fd int) error { return nil }
 
-func (c Config) newWaiter(lfd int) (waiter, error) {
+func (c Config) newWaiter(lfd, wfd int) (waiter, error) {
 	if c.UsePoll {
 		return new(poller), nil
 	}
-	return newEpoller(lfd)
+	return newEpoller(lfd, wfd)
 }

@@ -14,11 +14,18 @@ import (
 )
 
 var (
-	_ biplane.Listener    = (*Listener)(nil)
-	_ biplane.Waiter      = (*Listener)(nil)
-	_ biplane.Conn        = (*Conn)(nil)
-	_ biplane.CloseWriter = (*Conn)(nil)
+	_ biplane.Listener     = (*Listener)(nil)
+	_ biplane.Waiter       = (*Listener)(nil)
+	_ biplane.Waker        = (*Listener)(nil)
+	_ biplane.AcceptCloser = (*Listener)(nil)
+	_ biplane.Conn         = (*Conn)(nil)
+	_ biplane.CloseWriter  = (*Conn)(nil)
 )
+
+// ErrAcceptClosed is returned by [Listener.Accept] after
+// [Listener.CloseAccept]. It is final: it has no Temporary method, so a
+// server that still calls Accept stops accepting instead of retrying.
+var ErrAcceptClosed = errors.New("unixsock: accept after CloseAccept")
 
 var (
 	errListenerClosed = errors.New("unixsock: use of closed listener")
@@ -147,15 +154,26 @@ func boolInt(b bool) int {
 
 // A Listener is a non-blocking listening socket together with the wait
 // queue (epoll instance or poll set) of the connections it accepted. It
-// implements [biplane.Listener] and [biplane.Waiter]. Use it, and its
-// connections, from one goroutine at a time.
+// implements [biplane.Listener], [biplane.Waiter], [biplane.Waker] and
+// [biplane.AcceptCloser]. Use it, and its connections, from one goroutine
+// at a time; only [Listener.Wake] may be called from any goroutine.
+//
+// Besides the listening socket, a Listener holds an epoll descriptor (on
+// Linux, unless [Config.UsePoll] is set) and, for Wake, an eventfd on Linux
+// or a pipe, two descriptors, elsewhere: three descriptors in all, or two
+// on Linux with UsePoll. The eventfd costs the kernel a few hundred bytes;
+// the pipe's buffer never holds more than a byte or two, since Wake writes
+// only when no earlier wake is pending. The waker is made with the
+// Listener, not by the first Wake, so that a Wait already blocked watches
+// it.
 type Listener struct {
-	fd    int
+	fd    int // -1 after CloseAccept or Close
 	addr  netip.AddrPort
 	tcp   bool   // accepted connections get TCP_NODELAY
-	path  string // Unix socket file to remove on Close, or ""
+	path  string // Unix socket file to remove on CloseAccept or Close, or ""
 	armed bool   // Accept returned ErrWouldBlock since the last report (poll)
 	w     waiter // nil once closed
+	wake  waker  // the only field that Wake, from any goroutine, touches
 
 	// conns maps a descriptor to the open connection that owns it, so that
 	// a readiness event, which carries only the descriptor, finds its Conn
@@ -170,6 +188,9 @@ type waiter interface {
 	add(c *Conn) error
 	// remove stops watching fd; it is called before fd is closed.
 	remove(fd int)
+	// stopAccept stops watching the listener; it is called before
+	// CloseAccept closes it.
+	stopAccept()
 	wait(l *Listener, ready []biplane.Conn, timeout time.Duration) ([]biplane.Conn, bool, error)
 	close() error
 }
@@ -214,7 +235,11 @@ func (c Config) newListener1(fd int, path string) (*Listener, error) {
 		l.tcp = true
 		l.addr = addrPort(sa)
 	}
-	if l.w, err = c.newWaiter(fd); err != nil {
+	if l.wake.r, l.wake.w, err = newWakeFds(); err != nil {
+		return nil, err
+	}
+	if l.w, err = c.newWaiter(fd, l.wake.r); err != nil {
+		l.wake.close()
 		return nil, err
 	}
 	return l, nil
@@ -233,10 +258,14 @@ func (l *Listener) Addr() netip.AddrPort { return l.addr }
 // An error from running out of descriptors, buffers or memory (EMFILE,
 // ENFILE, ENOBUFS, ENOMEM, or ENOSPC for epoll watches) has a method
 // Temporary() bool that reports true: the server may try again later, once
-// some connections have closed. Other errors are final.
+// some connections have closed. Other errors are final, among them
+// [ErrAcceptClosed] after [Listener.CloseAccept].
 func (l *Listener) Accept() (biplane.Conn, error) {
 	if l.w == nil {
 		return nil, errListenerClosed
+	}
+	if l.fd < 0 {
+		return nil, ErrAcceptClosed
 	}
 	for {
 		fd, sa, err := sysAccept(l.fd)
@@ -283,7 +312,9 @@ func (l *Listener) Accept() (biplane.Conn, error) {
 // means do not block. It appends the ready connections to ready and reports
 // whether Accept may succeed, as [biplane.Waiter] describes: reports are
 // edge-triggered, and spurious ones are possible. A signal that interrupts
-// the wait makes it return early with nothing ready. Wait implements
+// the wait makes it return early with nothing ready, and so does
+// [Listener.Wake]. After [Listener.CloseAccept] it goes on reporting
+// connections but never reports that Accept may succeed. Wait implements
 // [biplane.Waiter]; it does not allocate once ready has room.
 func (l *Listener) Wait(ready []biplane.Conn, timeout time.Duration) ([]biplane.Conn, bool, error) {
 	if l.w == nil {
@@ -292,26 +323,75 @@ func (l *Listener) Wait(ready []biplane.Conn, timeout time.Duration) ([]biplane.
 	return l.w.wait(l, ready, timeout)
 }
 
-// Close closes the listening socket and the wait queue, and removes the
-// socket file of a Unix socket made by [Listen]. Connections already
-// accepted stay open until their owner closes them, but Wait no longer
-// reports them. Closing a closed Listener does nothing and returns nil.
+// Wake makes a Wait in progress in another goroutine, or else the next
+// Wait, return soon, with whatever else it finds; Wait reports nothing for
+// the wake itself. It implements [biplane.Waker]. Unlike every other method,
+// Wake may be called from any goroutine, concurrently with Wait and Close.
+// It never waits for I/O (the lock it takes is held only for a system call
+// by Wait and Close) and does not allocate. Wakes before a Wait collapse
+// into one early return: only the first writes to the eventfd or pipe, the
+// rest find the wake pending. After Close, Wake does nothing and returns an
+// error.
+func (l *Listener) Wake() error { return l.wake.wake() }
+
+// CloseAccept closes the listening socket, and removes the socket file of a
+// Unix socket made by [Listen], while the connections already accepted go
+// on being served: Wait keeps reporting them, and Wake keeps working, until
+// [Listener.Close]. It implements [biplane.AcceptCloser]. From now on Accept
+// returns [ErrAcceptClosed] and Wait never reports that Accept may succeed.
+//
+// The system refuses new connections (ECONNREFUSED for TCP) and resets
+// those that were queued but not yet accepted, once no other descriptor
+// refers to the socket: a socket given to [NewListener] as a duplicate, say
+// by netsock.New or systemd, goes on listening until its other descriptors
+// are closed too.
+//
+// Calling CloseAccept again, or after Close, does nothing and returns nil.
+func (l *Listener) CloseAccept() error {
+	if l.w == nil || l.fd < 0 {
+		return nil
+	}
+	l.w.stopAccept()
+	err := syscall.Close(l.fd)
+	l.fd = -1
+	if l.path != "" {
+		syscall.Unlink(l.path)
+		l.path = ""
+	}
+	if err != nil && err != syscall.EINTR {
+		return &sysError{"close", err}
+	}
+	return nil
+}
+
+// Close closes the listening socket, unless [Listener.CloseAccept] did, the
+// wait queue and the waker, and removes the socket file of a Unix socket
+// made by [Listen]. Connections already accepted stay open until their
+// owner closes them, but Wait no longer reports them. Closing a closed
+// Listener does nothing and returns nil.
 func (l *Listener) Close() error {
 	if l.w == nil {
 		return nil
 	}
 	werr := l.w.close()
 	l.w = nil
-	err := syscall.Close(l.fd)
-	l.fd = -1
+	kerr := l.wake.close()
+	var err error
+	if l.fd >= 0 {
+		err = syscall.Close(l.fd)
+		l.fd = -1
+	}
 	if l.path != "" {
 		syscall.Unlink(l.path)
+		l.path = ""
 	}
-	if err != nil {
+	switch {
+	case err != nil && err != syscall.EINTR:
 		return &sysError{"close", err}
-	}
-	if werr != nil {
+	case werr != nil:
 		return &sysError{"close wait queue", werr}
+	case kerr != nil:
+		return &sysError{"close wake descriptor", kerr}
 	}
 	return nil
 }
