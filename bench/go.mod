@@ -1,0 +1,3 @@
+module github.com/biplane-go/biplane/bench
+
+go 1.26
