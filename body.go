@@ -131,19 +131,8 @@ func (d *chunkedDecoder) sizeLine(line []byte, lim *Limits) error {
 	if i == 0 {
 		return protoErr(400, "invalid chunk size", line)
 	}
-	// chunk-ext = *( BWS ";" BWS ext-name [ BWS "=" BWS ext-val ] ), parsed
-	// only far enough to know that it is made of legal bytes, then ignored.
-	ext := line[i:]
-	if len(ext) > 0 {
-		t := trimOWS(ext)
-		if len(t) == 0 || t[0] != ';' {
-			return protoErr(400, "invalid chunk extension", line)
-		}
-		for _, c := range t {
-			if chars[c]&cValue == 0 {
-				return protoErr(400, "invalid byte in chunk extension", line)
-			}
-		}
+	if !validChunkExt(line[i:]) {
+		return protoErr(400, "invalid chunk extension", line)
 	}
 	// Like net/http, allow each chunk 16 bytes of framing plus twice its
 	// size, and refuse a body whose framing runs 16 KiB over that: it is
@@ -163,6 +152,76 @@ func (d *chunkedDecoder) sizeLine(line []byte, lim *Limits) error {
 	d.remain = size
 	d.state = chunkData
 	return nil
+}
+
+// validChunkExt reports whether ext is a valid chunk-ext (RFC 9112 §7.1.1):
+//
+//	chunk-ext      = *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] )
+//	chunk-ext-name = token
+//	chunk-ext-val  = token / quoted-string
+//
+// Extensions are then ignored; they are checked so that no two parsers can
+// disagree on where the chunk size ends.
+func validChunkExt(ext []byte) bool {
+	bws := func() {
+		for len(ext) > 0 && (ext[0] == ' ' || ext[0] == '\t') {
+			ext = ext[1:]
+		}
+	}
+	token := func() bool {
+		n := 0
+		for n < len(ext) && chars[ext[n]]&cToken != 0 {
+			n++
+		}
+		ext = ext[n:]
+		return n > 0
+	}
+	for len(ext) > 0 {
+		// BWS is allowed only before ";" and around "=": trailing
+		// whitespace is refused (Http11Probe SMUG-CHUNK-SIZE-TRAILING-OWS).
+		bws()
+		if len(ext) == 0 || ext[0] != ';' {
+			return false
+		}
+		ext = ext[1:]
+		bws()
+		if !token() {
+			return false
+		}
+		rest := ext
+		bws()
+		if len(ext) == 0 || ext[0] != '=' {
+			ext = rest
+			continue
+		}
+		ext = ext[1:]
+		bws()
+		if len(ext) > 0 && ext[0] == '"' {
+			// quoted-string = DQUOTE *( qdtext / quoted-pair ) DQUOTE
+			ext = ext[1:]
+			for {
+				if len(ext) == 0 {
+					return false
+				}
+				c := ext[0]
+				ext = ext[1:]
+				if c == '"' {
+					break
+				}
+				if c == '\\' {
+					if len(ext) == 0 || chars[ext[0]]&cValue == 0 {
+						return false
+					}
+					ext = ext[1:]
+				} else if chars[c]&cValue == 0 {
+					return false
+				}
+			}
+		} else if !token() {
+			return false
+		}
+	}
+	return true
 }
 
 // trailerLine checks one trailer field line (RFC 9112 §7.1.2) against the

@@ -189,6 +189,10 @@ func (p *Parser) requestLine(line []byte, off int32) error {
 		return protoErr(400, "malformed request line", line)
 	}
 	target, version := rest[:sp2], rest[sp2+1:]
+	if string(method) == "CONNECT" {
+		// RFC 9110 §9.3.6: CONNECT asks for a tunnel; we are no proxy.
+		return protoErr(501, "CONNECT not implemented", target)
+	}
 	r.method = span{off, off + int32(sp1)}
 	tOff := off + int32(sp1) + 1
 	r.target = span{tOff, tOff + int32(sp2)}
@@ -234,9 +238,6 @@ func (p *Parser) requestTarget(t []byte, off int32) error {
 	i := bytes.Index(t, []byte("://"))
 	scheme := t[:max(i, 0)]
 	if i <= 0 || !(equalFold(scheme, "http") || equalFold(scheme, "https")) {
-		if string(r.method.of(r.buf)) == "CONNECT" {
-			return protoErr(501, "CONNECT not implemented", t)
-		}
 		return protoErr(400, "invalid request target", t)
 	}
 	rest := t[i+3:]
@@ -354,10 +355,8 @@ func (p *Parser) special(name, value []byte) error {
 			return protoErr(400, "duplicate Host header field", value)
 		}
 		r.flags |= flagHost
-		for _, c := range value {
-			if chars[c]&cAuth == 0 {
-				return protoErr(400, "invalid Host header field", value)
-			}
+		if !validHost(value) {
+			return protoErr(400, "invalid Host header field", value)
 		}
 		r.host = r.fields[len(r.fields)-1].value
 	case 6:
@@ -393,6 +392,44 @@ func (p *Parser) special(name, value []byte) error {
 		return p.transferEncoding(value)
 	}
 	return nil
+}
+
+// validHost reports whether v is Host = uri-host [ ":" port ] (RFC 9110
+// §7.2, RFC 3986 §3.2.2–3.2.3), or empty. uri-host is an IP-literal in
+// brackets, or a reg-name or IPv4 address, neither of which holds ':'.
+func validHost(v []byte) bool {
+	host, port := v, []byte(nil)
+	if len(v) > 0 && v[0] == '[' {
+		end := bytes.IndexByte(v, ']')
+		if end < 2 {
+			return false
+		}
+		for _, c := range v[1:end] {
+			if chars[c]&cHex == 0 && c != ':' && c != '.' {
+				return false // IPv6address; IPvFuture is not accepted
+			}
+		}
+		host, port = nil, v[end+1:]
+		if len(port) > 0 {
+			if port[0] != ':' {
+				return false
+			}
+			port = port[1:]
+		}
+	} else if i := bytes.IndexByte(v, ':'); i >= 0 {
+		host, port = v[:i], v[i+1:]
+	}
+	for _, c := range host {
+		if chars[c]&cAuth == 0 || c == ':' || c == '[' || c == ']' {
+			return false
+		}
+	}
+	for _, c := range port {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // contentLength parses Content-Length = 1*DIGIT (RFC 9110 §8.6). A list of
