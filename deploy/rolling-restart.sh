@@ -101,7 +101,7 @@ cleanup() {
 	fi
 }
 trap cleanup EXIT
-trap 'exit 130' INT TERM
+trap 'exit 130' INT TERM HUP PIPE
 
 log "building examples/echo"
 go build -o "$work/echo" ./examples/echo

@@ -96,6 +96,11 @@ cleanup() {
 		kill -KILL "$p" 2>/dev/null || true
 	done
 	wait 2>/dev/null || true
+	# Anything still in the namespace was started in it by this script
+	# (it exists only for this run); the namespace goes with them.
+	for p in $(ip netns pids "$ns" 2>/dev/null); do
+		kill -KILL "$p" 2>/dev/null || true
+	done
 	ip netns del "$ns" 2>/dev/null || true
 	if [ -n "${HOSTILE_KEEP:-}" ]; then
 		log "logs kept in $work"
@@ -104,7 +109,7 @@ cleanup() {
 	fi
 }
 trap cleanup EXIT
-trap 'exit 130' INT TERM
+trap 'exit 130' INT TERM HUP PIPE
 
 # inns runs a command in the namespace. Commands started in the background
 # call ip directly instead, so that $! is their own PID (ip execs them),
