@@ -63,7 +63,7 @@
 //	RequestTimeout   10 s     408 Request Timeout, close
 //	IdleTimeout      60 s     keep-alive connection closed
 //	WriteTimeout     10 s     peer that accepts no output for this long is closed
-//	MaxConns         1024     new connection answered 503 and closed
+//	MaxConns         1024     new connection answered 503 and closed (closed bare past 64 at once)
 //
 // Malformed requests get 400 and a close; an HTTP major version other than
 // 1 gets 505; an unknown transfer coding or CONNECT gets 501; an unknown

@@ -45,8 +45,10 @@ type Limits struct {
 	WriteTimeout time.Duration
 
 	// MaxConns bounds the open connections. A connection accepted beyond
-	// it is answered 503 Service Unavailable and closed at once. If zero,
-	// 1024 is used.
+	// it is answered 503 Service Unavailable with Retry-After and closed;
+	// while 64 such answers are already under way, further ones are closed
+	// without an answer, so a flood costs bounded memory. If zero, 1024 is
+	// used.
 	MaxConns int
 
 	// ReadBufferSize is the initial size of a connection's read buffer,
