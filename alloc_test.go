@@ -1,3 +1,7 @@
+//go:build !tinygo
+
+// Not built by TinyGo: it serves over real sockets (unixsock). See README.md, "TinyGo".
+
 package biplane_test
 
 import (

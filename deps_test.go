@@ -1,3 +1,7 @@
+//go:build !tinygo
+
+// Not built by TinyGo: it runs the go command, and there are no processes inside wasm or qemu. See README.md, "TinyGo".
+
 package biplane
 
 import (

@@ -1,3 +1,7 @@
+//go:build !tinygo
+
+// Not built by TinyGo: net/textproto imports net, which TinyGo lacks here. See README.md, "TinyGo".
+
 package biplane
 
 import (

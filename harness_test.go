@@ -1,3 +1,7 @@
+//go:build !tinygo
+
+// Not built by TinyGo: it serves real clients over sockets on 127.0.0.1. See README.md, "TinyGo".
+
 package biplane_test
 
 import (
