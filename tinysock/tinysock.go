@@ -181,7 +181,8 @@ type Listener struct {
 	cfg    Config
 	fd     int
 	queue  chan accepted
-	stop   atomic.Bool // the accept goroutine must stop
+	stop   atomic.Bool   // the accept goroutine must stop
+	done   chan struct{} // closed when the accept goroutine has ended
 	closed bool
 	shut   bool // CloseAccept was called
 }
@@ -236,7 +237,7 @@ func Listen(dev Netdev, cfg Config) (*Listener, error) {
 		dev.Close(fd)
 		return nil, &OpError{"listen", fd, err}
 	}
-	l := &Listener{dev: dev, cfg: cfg, fd: fd, queue: make(chan accepted, cfg.Backlog)}
+	l := &Listener{dev: dev, cfg: cfg, fd: fd, queue: make(chan accepted, cfg.Backlog), done: make(chan struct{})}
 	startAccepting(l)
 	return l, nil
 }
@@ -245,6 +246,7 @@ func Listen(dev Netdev, cfg Config) (*Listener, error) {
 // and queues what it returns, until the listener closes. A connection
 // accepted after that is closed at once.
 func (l *Listener) acceptLoop() {
+	defer close(l.done)
 	for !l.stop.Load() {
 		fd, remote, err := l.dev.Accept(l.fd)
 		if l.stop.Load() {

@@ -27,6 +27,8 @@ func listen(t *testing.T, cfg Config) (*fakeDev, *Listener, chan struct{}) {
 	t.Cleanup(func() {
 		l.Close()
 		close(d.clients) // the fake's Accept returns: the goroutine ends
+		// Wait for it: on a board, its stack is a good part of the heap.
+		<-l.done
 		testHookAccepted = nil
 	})
 	return d, l, queued
@@ -109,12 +111,15 @@ func TestAcceptError(t *testing.T) {
 		t.Fatalf("got %v, want a temporary accept error", err)
 	}
 	l.Close()
-	// The goroutine stops once it sees the close; give it the queue
-	// room it may be waiting for, and wait for it.
-	for range queued {
-		if l.stop.Load() {
-			break
+	// The goroutine stops once it sees the close: it may first wait for
+	// queue room (which Close made) and signal its last result.
+	for {
+		select {
+		case <-queued:
+			continue
+		case <-l.done:
 		}
+		break
 	}
 }
 
