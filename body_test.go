@@ -2,17 +2,18 @@ package biplane
 
 import (
 	"errors"
-	"strings"
 	"testing"
 )
 
-var chunkedCases = []struct {
+type chunkedCase struct {
 	name   string
 	in     string // the body as sent, possibly followed by more bytes
 	want   string // the decoded body
 	used   int    // raw bytes the body took; 0 means all of in
 	status int    // for refusals
-}{
+}
+
+var chunkedCases = []chunkedCase{
 	{name: "two chunks", in: "5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n", want: "hello world"},
 	{name: "empty body", in: "0\r\n\r\n", want: ""},
 	{name: "hex sizes, either case", in: "a\r\n0123456789\r\nA\r\nabcdefghij\r\n0\r\n\r\n", want: "0123456789abcdefghij"},
@@ -43,15 +44,13 @@ var chunkedCases = []struct {
 	{name: "obs-fold in trailer", in: "0\r\nX: a\r\n b\r\n\r\n", status: 400},
 	{name: "bad trailer name", in: "0\r\nX Y: a\r\n\r\n", status: 400},
 	{name: "NUL in trailer", in: "0\r\nX: a\x00\r\n\r\n", status: 400},
-	{name: "huge trailer", in: "0\r\nX: " + strings.Repeat("a", 9000) + "\r\n\r\n", status: 431},
-	{name: "too much framing", in: strings.Repeat("1;"+strings.Repeat("e", 100)+"\r\nx\r\n", 200) + "0\r\n\r\n", status: 400},
 }
 
 func TestChunked(t *testing.T) {
 	lim := Limits{}.withDefaults()
 	for _, tc := range chunkedCases {
 		for _, step := range []int{0, 1, 7} {
-			t.Run(tc.name+"/step"+string(rune('0'+step)), func(t *testing.T) {
+			subtest(t, tc.name+"/step"+string(rune('0'+step)), func(t *testing.T) {
 				in := []byte(tc.in)
 				region := make([]byte, 0, len(in))
 				var d chunkedDecoder

@@ -104,9 +104,6 @@ var parseCases = []parseCase{
 	{name: "TE empty", in: "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding:\r\n\r\n", status: 400},
 	{name: "TE in HTTP/1.0 §6.1", in: "POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n", status: 400},
 	{name: "unknown expectation §10.1.1", in: "POST / HTTP/1.1\r\nHost: a\r\nExpect: 200-ok\r\n\r\n", status: 417},
-	{name: "request line too long §3", in: "GET /" + strings.Repeat("a", 9000) + " HTTP/1.1\r\nHost: a\r\n\r\n", status: 414},
-	{name: "header section too large", in: "GET / HTTP/1.1\r\nHost: a\r\nX: " + strings.Repeat("a", 9000) + "\r\n\r\n", status: 431},
-	{name: "too many fields", in: "GET / HTTP/1.1\r\nHost: a\r\n" + strings.Repeat("X: y\r\n", 100) + "\r\n", status: 431},
 }
 
 // feed parses in, split into pieces of at most step bytes (0: whole), the
@@ -128,7 +125,7 @@ func TestParse(t *testing.T) {
 	const next = "GET /next HTTP/1.1\r\nHost: n\r\n\r\n"
 	for _, tc := range parseCases {
 		for _, mode := range []string{"whole", "bytewise", "pipelined"} {
-			t.Run(tc.name+"/"+mode, func(t *testing.T) {
+			subtest(t, tc.name+"/"+mode, func(t *testing.T) {
 				var p Parser
 				in, step := tc.in, 0
 				switch mode {

@@ -129,10 +129,10 @@ func TestFirstRequestDeadline(t *testing.T) {
 // TestWriteDeadline: a peer that stops accepting output is closed after the
 // write timeout; one that keeps accepting, however slowly, is not.
 func TestWriteDeadline(t *testing.T) {
-	big := make([]byte, 100<<10)
-	srv, fc, clk := newClockServer(Limits{WriteTimeout: 10 * time.Second})
+	big := make([]byte, 2<<10) // sizes small enough for a board's heap
+	srv, fc, clk := newClockServer(Limits{WriteTimeout: 10 * time.Second, ReadBufferSize: 512, WriteBufferSize: 512})
 	srv.Handler = HandlerFunc(func(r *Request) Response { return Response{Body: big} })
-	fc.writeMax = 1000
+	fc.writeMax = 50
 	fc.pending = []byte("GET / HTTP/1.1\r\nHost: a\r\n\r\n")
 	steps(srv, 2)
 	for range 20 { // slow but steady
