@@ -1,0 +1,568 @@
+#!/usr/bin/env bash
+# bench/run.sh: biplane beside net/http, fasthttp and nginx, on one core.
+#
+#   sudo bench/run.sh [--quick] [--rounds N] [--out DIR]
+#                     [--phases throughput,memory,instructions,blink,loops]
+#                     [--servers nethttp,fasthttp,biplane,nginx]
+#
+# Every server serves GET / → "<b>Hello, world!</b>" (text/html) on
+# 127.0.0.1:8080 inside a network namespace of its own, made fresh for each
+# run and deleted after it (loopback only, so TIME_WAIT sockets left by one
+# run cannot slow the next). The server is pinned to CPU 0 (GOMAXPROCS=1 for
+# the Go servers), the load generator to CPU 1. Servers are interleaved over
+# rounds, in an order that rotates each round, and each ratio is taken
+# against net/http's value from the same round.
+#
+# Measured:
+#   - keep-alive throughput, wrk -t1 -c64; pipelined depth 16 (pipeline.lua);
+#     Connection: close at c16; with the server's CPU time per request, from
+#     utime+stime in /proc/PID/stat before and after each wrk run;
+#   - RSS growth per idle keep-alive connection, with 10,000 held open by
+#     ./client -hold (VmRSS before and after);
+#   - user-space instructions per request: the server runs under
+#     valgrind --tool=cachegrind for two counts of sequential keep-alive
+#     requests (./client -seq), and the difference of the totals is divided
+#     by the difference of the counts, so start-up and shut-down cancel out;
+#   - tick lateness of examples/blink at -hz 1000, idle and under wrk
+#     keep-alive load, beside peers/nethttp-blink, and the machine's floor:
+#     ./timerfloor, a thread that only sleeps until each tick (with the
+#     default timer slack and with 1 ns);
+#   - biplane with -loops 1 and -loops 2: on CPU 0 alone, and on both CPUs
+#     shared with wrk.
+#
+# --quick shortens every run (about 3 minutes in all); the default takes
+# about 15. Results go to --out (default: a new /tmp/biplane-bench.*
+# directory): raw.tsv, report.md (also printed), env.txt, the logs, and
+# cachegrind's per-function counts for biplane.
+#
+# Needs root for ip netns. Installs wrk, nginx, valgrind, taskset and ip with
+# apt-get when missing. Stops every process it started and deletes every
+# namespace it made, also when interrupted.
+set -euo pipefail
+
+BENCH=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(dirname "$BENCH")
+QUICK=0
+ROUNDS=
+OUT=
+PHASES=throughput,memory,instructions,blink,loops
+SERVERS=(nethttp fasthttp biplane nginx)
+while [[ $# -gt 0 ]]; do
+	case $1 in
+	--quick) QUICK=1 ;;
+	--rounds) ROUNDS=$2; shift ;;
+	--out) OUT=$2; shift ;;
+	--phases) PHASES=$2; shift ;;
+	--servers) read -ra SERVERS <<<"${2//,/ }"; shift ;;
+	-h | --help) sed -n '2,/^set -e/p' "$0" | sed 's/^# \{0,1\}//;$d'; exit 0 ;;
+	*) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
+	esac
+	shift
+done
+
+if [[ $QUICK == 1 ]]; then
+	D=2                # seconds per wrk run
+	ROUNDS=${ROUNDS:-3}
+	RSS_ROUNDS=1
+	CG_COUNTS=(1000 5000)
+	BLINK_D=2
+	BLINK_ROUNDS=1
+	LOOPS_ROUNDS=1
+else
+	D=5
+	ROUNDS=${ROUNDS:-5}
+	RSS_ROUNDS=3
+	CG_COUNTS=(2000 12000)
+	BLINK_D=5
+	BLINK_ROUNDS=3
+	LOOPS_ROUNDS=3
+fi
+CONNS=10000 # held idle connections
+PORT=8080   # nginx.conf listens here too
+ADDR=127.0.0.1:$PORT
+SERVER_CPU=0
+CLIENT_CPU=1
+
+die() {
+	echo "run.sh: $*" >&2
+	exit 1
+}
+
+[[ $EUID -eq 0 ]] || die "needs root, for ip netns"
+
+# --- tools ---
+
+APT_UPDATED=0
+need() { # command package...
+	local cmd=$1
+	shift
+	command -v "$cmd" >/dev/null && return
+	if [[ $APT_UPDATED == 0 ]]; then
+		apt-get update -qq
+		APT_UPDATED=1
+	fi
+	local p
+	for p in "$@"; do
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$p" >/dev/null && break
+	done
+	command -v "$cmd" >/dev/null || die "cannot install $cmd"
+}
+need wrk wrk
+need nginx nginx-light nginx
+need valgrind valgrind
+need cg_annotate valgrind
+need taskset util-linux
+need ip iproute2
+need ss iproute2
+command -v go >/dev/null || die "needs go (1.26 or later) on PATH"
+
+OUT=${OUT:-$(mktemp -d /tmp/biplane-bench.XXXXXX)}
+mkdir -p "$OUT"/{bin,log,cg,nginx}
+BIN=$OUT/bin
+RAW=$OUT/raw.tsv
+: >"$RAW"
+
+# --- processes and namespaces: every one is stopped or deleted on exit ---
+
+PIDS=()
+NSES=()
+NSN=0
+
+forget() { # pid
+	local keep=() p
+	for p in "${PIDS[@]}"; do
+		[[ $p == "$1" ]] || keep+=("$p")
+	done
+	PIDS=("${keep[@]}")
+}
+
+# stop sends SIGTERM to a process this script started and waits for it,
+# killing it after a grace period. It repeats SIGTERM every 2 s: nginx in
+# single-process mode can miss a signal that valgrind delivers just before
+# its epoll_wait.
+stop() { # pid [grace-seconds]
+	local pid=$1 grace=${2:-15} i
+	for ((i = 0; i < grace * 10; i++)); do
+		((i % 20 == 0)) && { kill -TERM "$pid" 2>/dev/null || true; }
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+	forget "$pid"
+}
+
+ns_new() {
+	NS=bpbench$$-$((++NSN))
+	ip netns add "$NS"
+	NSES+=("$NS")
+	ip -n "$NS" link set lo up
+	# Room for the client side of Connection: close runs.
+	ip netns exec "$NS" sysctl -qw net.ipv4.ip_local_port_range="10000 65000"
+}
+
+ns_del() { # ns
+	local p keep=() n
+	# Whatever is still inside was started by this script.
+	for p in $(ip netns pids "$1" 2>/dev/null); do
+		kill -TERM "$p" 2>/dev/null || true
+	done
+	sleep 0.1
+	for p in $(ip netns pids "$1" 2>/dev/null); do
+		kill -KILL "$p" 2>/dev/null || true
+	done
+	ip netns del "$1" 2>/dev/null || true
+	for n in "${NSES[@]}"; do
+		[[ $n == "$1" ]] || keep+=("$n")
+	done
+	NSES=("${keep[@]}")
+}
+
+cleanup() {
+	local p n
+	trap - EXIT INT TERM HUP PIPE
+	for p in "${PIDS[@]}"; do
+		kill -TERM "$p" 2>/dev/null || true
+	done
+	sleep 0.3
+	for p in "${PIDS[@]}"; do
+		kill -KILL "$p" 2>/dev/null || true
+	done
+	for n in "${NSES[@]}"; do
+		ns_del "$n"
+	done
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM HUP PIPE
+
+# run_bg starts a command in namespace $NS, pinned to cpus, and sets PID.
+run_bg() { # cpus gomaxprocs logfile cmd...
+	local cpus=$1 procs=$2 log=$3
+	shift 3
+	ip netns exec "$NS" taskset -c "$cpus" env GOMAXPROCS="$procs" "$@" >"$log" 2>&1 &
+	PID=$!
+	PIDS+=("$PID")
+}
+
+# in_ns runs a command in $NS on the client CPU, in the foreground.
+in_ns() { # cpus cmd...
+	local cpus=$1
+	shift
+	ip netns exec "$NS" taskset -c "$cpus" "$@"
+}
+
+wait_listen() { # pid log timeout-seconds
+	local i
+	for ((i = 0; i < $3 * 20; i++)); do
+		kill -0 "$1" 2>/dev/null || {
+			cat "$2" >&2
+			die "server exited before listening (log $2)"
+		}
+		[[ -n $(ip netns exec "$NS" ss -Hltn "sport = :$PORT") ]] && return
+		sleep 0.05
+	done
+	die "server not listening after $3 s (log $2)"
+}
+
+# server_argv sets ARGV to the command line of a server.
+server_argv() { # name [valgrind]
+	case $1 in
+	nethttp) ARGV=("$BIN/nethttp-hello" -addr "$ADDR") ;;
+	fasthttp) ARGV=("$BIN/fasthttp-hello" -addr "$ADDR") ;;
+	biplane) ARGV=("$BIN/biplane-hello" -addr "$ADDR") ;;
+	nginx)
+		local master=on
+		[[ ${2:-} == valgrind ]] && master=off
+		ARGV=(nginx -e stderr -p "$OUT/nginx/" -c "$BENCH/nginx.conf" -g "daemon off; master_process $master;")
+		;;
+	*) die "unknown server $1" ;;
+	esac
+}
+
+# pids_of lists a process and its children (nginx's worker).
+pids_of() { echo "$1" $(pgrep -P "$1" || true); }
+
+cpu_ticks() { # pid → utime+stime of it and its children, in clock ticks
+	local t=0 p
+	for p in $(pids_of "$1"); do
+		# Fields after "pid (comm) ": state is 1, utime 12, stime 13.
+		t=$((t + $(sed 's/.*) //' "/proc/$p/stat" | awk '{print $12 + $13}')))
+	done
+	echo "$t"
+}
+
+rss_kib() { # pid → VmRSS of it and its children, in KiB
+	local t=0 p
+	for p in $(pids_of "$1"); do
+		t=$((t + $(awk '/^VmRSS:/ {print $2}' "/proc/$p/status")))
+	done
+	echo "$t"
+}
+
+HZ=$(getconf CLK_TCK)
+
+has_phase() { [[ ,$PHASES, == *,$1,* ]]; }
+
+metric() { # name baseline unit title
+	printf '#metric\t%s\t%s\t%s\t%s\n' "$@" >>"$RAW"
+}
+record() { # metric server round value
+	printf '%s\t%s\t%s\t%s\n' "$@" >>"$RAW"
+}
+
+# wrk_run runs wrk on $NS and sets REQS and RPS; it warns about errors.
+wrk_run() { # log cpus wrk-args...
+	local log=$1 cpus=$2
+	shift 2
+	in_ns "$cpus" wrk "$@" "http://$ADDR/" >"$log" 2>&1 || die "wrk failed (log $log)"
+	REQS=$(awk '/requests in/ {print $1}' "$log")
+	RPS=$(awk '/^Requests\/sec:/ {print $2}' "$log")
+	[[ -n $REQS && -n $RPS ]] || die "no result from wrk (log $log)"
+	if grep -qE 'Socket errors|Non-2xx' "$log"; then
+		echo "  warning: $(grep -hE 'Socket errors|Non-2xx' "$log" | tr -s ' ' | paste -sd';') ($log)" >&2
+		echo "## $log: $(grep -hE 'Socket errors|Non-2xx' "$log" | tr -s ' ' | paste -sd';')" >>"$RAW"
+	fi
+}
+
+client() { "$BIN/client" -addr "$ADDR" "$@"; }
+
+# --- build ---
+
+echo "== building into $BIN (at ${SECONDS}s)"
+(cd "$ROOT" && go build -o "$BIN/biplane-hello" ./examples/hello &&
+	go build -o "$BIN/biplane-echo" ./examples/echo &&
+	go build -o "$BIN/blink" ./examples/blink)
+(cd "$BENCH" && go build -o "$BIN/" ./peers/nethttp-hello ./peers/fasthttp-hello ./peers/nethttp-blink ./client ./report ./timerfloor)
+
+{
+	echo "date: $(date -u '+%Y-%m-%d %H:%M UTC')"
+	echo "machine: $(nproc) cores, $(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo), $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), Linux $(uname -r)"
+	echo "go: $(go version | awk '{print $3}'); $(nginx -v 2>&1 | sed 's/.*: //'); $(wrk --version 2>&1 | awk 'NR == 1 {print "wrk " $2}'); $(valgrind --version)"
+	echo "biplane: $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')$([[ -n $(git -C "$ROOT" status --porcelain -- '*.go' ':!:*_test.go' ':!:bench' 2>/dev/null) ]] && echo ' + uncommitted changes to .go files')"
+	echo "mode: $([[ $QUICK == 1 ]] && echo quick || echo full): $ROUNDS rounds of ${D}s wrk runs"
+	echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
+	echo "busiest processes at start:"
+	top -b -n 2 -d 1 -o %CPU -w 120 | awk '/^top -/ {n++} n == 2' | sed -n '8,12p' | awk '{printf "    %5s%% %s\n", $9, $12}'
+} >"$OUT/env.txt"
+cat "$OUT/env.txt"
+
+# --- throughput and CPU per request ---
+
+metric ka_rps nethttp rps "Keep-alive: wrk -t1 -c64 -d${D}s, requests/s"
+metric ka_cpu nethttp us "Keep-alive: server CPU time per request, µs"
+metric ka_busy - pct "Keep-alive: server CPU use, % of its core (100 = the server is the bottleneck, less = wrk is)"
+metric pipe_rps nethttp rps "Pipelined, depth 16: wrk -t1 -c64 -d${D}s -s pipeline.lua, requests/s"
+metric pipe_cpu nethttp us "Pipelined, depth 16: server CPU time per request, µs"
+metric close_rps nethttp rps "Connection: close: wrk -t1 -c16 -d${D}s -H 'Connection: close', requests/s"
+metric close_cpu nethttp us "Connection: close: server CPU time per request, µs"
+
+# cpu_per_req prints µs of server CPU per request between two tick counts.
+cpu_per_req() { awk -v a="$1" -v b="$2" -v n="$3" -v hz="$HZ" 'BEGIN {printf "%.3f", (b - a) * 1e6 / hz / n}'; }
+
+throughput() { # round server
+	local r=$1 s=$2 log=$OUT/log/r$1-$2 t0 t1
+	ns_new
+	server_argv "$s"
+	run_bg $SERVER_CPU 1 "$log.server" "${ARGV[@]}"
+	wait_listen "$PID" "$log.server" 10
+	in_ns $CLIENT_CPU "$BIN/client" -addr "$ADDR" -seq 100 >/dev/null # answers 200?
+	wrk_run "$log.warm" $CLIENT_CPU -t1 -c64 -d1s
+
+	t0=$(cpu_ticks "$PID")
+	wrk_run "$log.ka" $CLIENT_CPU -t1 -c64 -d${D}s
+	t1=$(cpu_ticks "$PID")
+	record ka_rps "$s" "$r" "$RPS"
+	record ka_cpu "$s" "$r" "$(cpu_per_req "$t0" "$t1" "$REQS")"
+	record ka_busy "$s" "$r" "$(awk -v us="$(cpu_per_req "$t0" "$t1" "$REQS")" -v rps="$RPS" 'BEGIN {printf "%.1f", us * rps / 1e4}')"
+
+	t0=$(cpu_ticks "$PID")
+	wrk_run "$log.pipe" $CLIENT_CPU -t1 -c64 -d${D}s -s "$BENCH/pipeline.lua"
+	t1=$(cpu_ticks "$PID")
+	record pipe_rps "$s" "$r" "$RPS"
+	record pipe_cpu "$s" "$r" "$(cpu_per_req "$t0" "$t1" "$REQS")"
+
+	t0=$(cpu_ticks "$PID")
+	wrk_run "$log.close" $CLIENT_CPU -t1 -c16 -d${D}s -H 'Connection: close'
+	t1=$(cpu_ticks "$PID")
+	record close_rps "$s" "$r" "$RPS"
+	record close_cpu "$s" "$r" "$(cpu_per_req "$t0" "$t1" "$REQS")"
+
+	stop "$PID"
+	ns_del "$NS"
+	printf '  round %d %-9s keep-alive %8.0f rps, pipelined %8.0f rps, close %7.0f rps\n' "$r" "$s" \
+		"$(awk '$1=="ka_rps" && $2=="'"$s"'" && $3=="'"$r"'" {print $4}' "$RAW")" \
+		"$(awk '$1=="pipe_rps" && $2=="'"$s"'" && $3=="'"$r"'" {print $4}' "$RAW")" "$RPS"
+}
+
+if has_phase throughput; then
+	echo "== throughput: $ROUNDS rounds (at ${SECONDS}s)"
+	for ((r = 1; r <= ROUNDS; r++)); do
+		n=${#SERVERS[@]}
+		for ((i = 0; i < n; i++)); do
+			throughput "$r" "${SERVERS[$(((i + r - 1) % n))]}"
+		done
+	done
+fi
+
+# --- memory per idle keep-alive connection ---
+
+metric rss_kib nethttp kib "RSS growth per idle keep-alive connection, $CONNS held open, KiB"
+
+held() { # round server
+	local r=$1 s=$2 log=$OUT/log/r$1-$2 cpid i rss0 rss1
+	ns_new
+	if [[ $s == biplane ]]; then
+		# examples/hello keeps the default MaxConns, 1024; examples/echo
+		# is the same server with a flag for the cap. An idle connection
+		# holds no buffers either way.
+		ARGV=("$BIN/biplane-echo" -addr "$ADDR" -max-conns $((CONNS + 1000)))
+	else
+		server_argv "$s"
+	fi
+	run_bg $SERVER_CPU 1 "$log.server-held" "${ARGV[@]}"
+	wait_listen "$PID" "$log.server-held" 10
+	in_ns $CLIENT_CPU "$BIN/client" -addr "$ADDR" -seq 10 >/dev/null
+	sleep 0.5
+	rss0=$(rss_kib "$PID")
+	local spid=$PID
+	run_bg $CLIENT_CPU 1 "$log.hold" "$BIN/client" -addr "$ADDR" -hold "$CONNS"
+	cpid=$PID
+	for ((i = 0; i < 600; i++)); do
+		grep -q '^held' "$log.hold" && break
+		kill -0 "$cpid" 2>/dev/null || die "client -hold failed: $(cat "$log.hold")"
+		sleep 0.1
+	done
+	grep -q '^held' "$log.hold" || die "client -hold did not finish (log $log.hold)"
+	sleep 1
+	rss1=$(rss_kib "$spid")
+	stop "$cpid"
+	stop "$spid"
+	ns_del "$NS"
+	record rss_kib "$s" "$r" "$(awk -v a="$rss0" -v b="$rss1" -v n="$CONNS" 'BEGIN {printf "%.4f", (b - a) / n}')"
+	printf '  round %d %-9s VmRSS %6d KiB → %6d KiB with %d connections\n' "$r" "$s" "$rss0" "$rss1" "$CONNS"
+}
+
+if has_phase memory; then
+	echo "== memory: $CONNS idle keep-alive connections, $RSS_ROUNDS rounds (at ${SECONDS}s)"
+	for ((r = 1; r <= RSS_ROUNDS; r++)); do
+		n=${#SERVERS[@]}
+		for ((i = 0; i < n; i++)); do
+			held "$r" "${SERVERS[$(((i + r - 1) % n))]}"
+		done
+	done
+fi
+
+# --- instructions per request ---
+
+metric instr nethttp count "User-space instructions per keep-alive request (cachegrind, ${CG_COUNTS[1]} − ${CG_COUNTS[0]} sequential requests)"
+
+cachegrind() { # server count → sets IR
+	local s=$1 n=$2 log=$OUT/log/cg-$1-$2 out=$OUT/cg/$1.$2.out
+	ns_new
+	server_argv "$s" valgrind
+	run_bg $SERVER_CPU 1 "$log.server" valgrind --tool=cachegrind --cache-sim=no --cachegrind-out-file="$out" "${ARGV[@]}"
+	wait_listen "$PID" "$log.server" 120
+	in_ns $CLIENT_CPU "$BIN/client" -addr "$ADDR" -seq "$n" >"$log.client" 2>&1 || die "client -seq failed (log $log.client)"
+	stop "$PID" 120
+	ns_del "$NS"
+	IR=$(awk '/^summary:/ {print $2}' "$out")
+	[[ -n $IR ]] || die "no cachegrind summary in $out (log $log.server)"
+}
+
+if has_phase instructions; then
+	echo "== instructions: cachegrind, ${CG_COUNTS[0]} and ${CG_COUNTS[1]} requests (at ${SECONDS}s)"
+	for s in "${SERVERS[@]}"; do
+		cachegrind "$s" "${CG_COUNTS[0]}"
+		a=$IR
+		cachegrind "$s" "${CG_COUNTS[1]}"
+		b=$IR
+		per=$(awk -v a="$a" -v b="$b" -v n=$((CG_COUNTS[1] - CG_COUNTS[0])) 'BEGIN {printf "%.1f", (b - a) / n}')
+		record instr "$s" 1 "$per"
+		printf '  %-9s %14d and %14d instructions: %s per request\n' "$s" "$a" "$b" "$per"
+	done
+
+	# biplane's per-function counts, per request: cg_diff subtracts the smaller
+	# run from the larger.
+	if [[ -f $OUT/cg/biplane.${CG_COUNTS[1]}.out ]]; then
+		cg_diff "$OUT/cg/biplane.${CG_COUNTS[0]}.out" "$OUT/cg/biplane.${CG_COUNTS[1]}.out" >"$OUT/cg/biplane.diff" 2>/dev/null
+		cg_annotate --threshold=0.1 "$OUT/cg/biplane.diff" >"$OUT/cachegrind-biplane.txt" 2>/dev/null || true
+		awk -v n=$((CG_COUNTS[1] - CG_COUNTS[0])) '
+			/file:function/ { head = 1; next }
+			head && /^-+$/ { on = 1; next }
+			on && NF == 0 { exit }
+			on && $1 ~ /^-?[0-9,]+$/ {
+				v = $1; gsub(",", "", v)
+				f = $0; sub(/^[^)]*\) +/, "", f) # drop the count and its percentage
+				sub(/^[^:]*\//, "", f)            # and the file'"'"'s directory
+				gsub("github.com/biplane-go/", "", f)
+				printf "%8.1f  %s\n", v / n, f
+				if (++shown == 40) exit
+			}' "$OUT/cachegrind-biplane.txt" >"$OUT/cachegrind-biplane-per-request.txt"
+		echo "  biplane per request, top functions ($OUT/cachegrind-biplane-per-request.txt):"
+		head -15 "$OUT/cachegrind-biplane-per-request.txt" | sed 's/^/    /'
+	fi
+fi
+
+# --- tick lateness ---
+
+for mode in idle load; do
+	for q in p50 p99 max; do
+		metric "blink_${mode}_$q" - us "Tick lateness at 1 kHz, $mode$([[ $mode == load ]] && echo " (wrk -t1 -c64 -d${BLINK_D}s)"), $q, µs"
+	done
+done
+
+blink() { # round program mode
+	local r=$1 p=$2 mode=$3 log=$OUT/log/r$1-$2-$3 line
+	ns_new
+	case $p in
+	timerfloor) run_bg $SERVER_CPU 1 "$log.server" "$BIN/timerfloor" -hz 1000 ;;
+	timerfloor-slack1ns) run_bg $SERVER_CPU 1 "$log.server" "$BIN/timerfloor" -hz 1000 -slack 1ns ;;
+	*)
+		run_bg $SERVER_CPU 1 "$log.server" "$BIN/$p" -hz 1000 -addr "$ADDR"
+		wait_listen "$PID" "$log.server" 10
+		;;
+	esac
+	if [[ $mode == idle ]]; then
+		sleep "$BLINK_D"
+	else
+		wrk_run "$log.wrk" $CLIENT_CPU -t1 -c64 -d${BLINK_D}s
+	fi
+	stop "$PID"
+	ns_del "$NS"
+	line=$(grep '^ticks' "$log.server") || die "no ticks line from $p (log $log.server)"
+	set -- $line
+	record "blink_${mode}_p50" "$p" "$r" "$4"
+	record "blink_${mode}_p99" "$p" "$r" "$6"
+	record "blink_${mode}_max" "$p" "$r" "$8"
+	printf '  round %d %-13s %-4s %s\n' "$r" "$p" "$mode" "$line"
+}
+
+if has_phase blink; then
+	echo "== tick lateness at 1 kHz: $BLINK_ROUNDS rounds (at ${SECONDS}s)"
+	for ((r = 1; r <= BLINK_ROUNDS; r++)); do
+		for p in blink nethttp-blink; do
+			blink "$r" "$p" idle
+			blink "$r" "$p" load
+		done
+		# The machine's floor: a thread that only sleeps until each tick.
+		blink "$r" timerfloor idle
+		blink "$r" timerfloor-slack1ns idle
+	done
+fi
+
+# --- loops ---
+
+metric loops_rps biplane-1loop-cpu0 rps "Keep-alive, wrk -t1 -c64 -d${D}s, requests/s: biplane -loops 1 and 2, on CPU 0 (wrk on CPU 1) or on both CPUs shared with wrk"
+
+loops() { # round config
+	local r=$1 c=$2 log=$OUT/log/r$1-$2 cpus procs wcpus argv
+	case $c in
+	biplane-1loop-cpu0) cpus=0 procs=1 wcpus=1 argv=("$BIN/biplane-hello" -addr "$ADDR" -loops 1) ;;
+	biplane-2loops-cpu0) cpus=0 procs=2 wcpus=1 argv=("$BIN/biplane-hello" -addr "$ADDR" -loops 2) ;;
+	biplane-1loop-2cpus) cpus=0,1 procs=2 wcpus=0,1 argv=("$BIN/biplane-hello" -addr "$ADDR" -loops 1) ;;
+	biplane-2loops-2cpus) cpus=0,1 procs=2 wcpus=0,1 argv=("$BIN/biplane-hello" -addr "$ADDR" -loops 2) ;;
+	nethttp-2cpus) cpus=0,1 procs=2 wcpus=0,1 argv=("$BIN/nethttp-hello" -addr "$ADDR") ;;
+	fasthttp-2cpus) cpus=0,1 procs=2 wcpus=0,1 argv=("$BIN/fasthttp-hello" -addr "$ADDR") ;;
+	esac
+	ns_new
+	run_bg "$cpus" "$procs" "$log.server" "${argv[@]}"
+	wait_listen "$PID" "$log.server" 10
+	wrk_run "$log.warm" "$wcpus" -t1 -c64 -d1s
+	wrk_run "$log.ka" "$wcpus" -t1 -c64 -d${D}s
+	record loops_rps "$c" "$r" "$RPS"
+	stop "$PID"
+	ns_del "$NS"
+	printf '  round %d %-21s %8.0f rps\n' "$r" "$c" "$RPS"
+}
+
+LOOPS=(biplane-1loop-cpu0 biplane-2loops-cpu0 biplane-1loop-2cpus biplane-2loops-2cpus nethttp-2cpus fasthttp-2cpus)
+if has_phase loops; then
+	echo "== loops: $LOOPS_ROUNDS rounds (at ${SECONDS}s)"
+	for ((r = 1; r <= LOOPS_ROUNDS; r++)); do
+		n=${#LOOPS[@]}
+		for ((i = 0; i < n; i++)); do
+			loops "$r" "${LOOPS[$(((i + r - 1) % n))]}"
+		done
+	done
+fi
+
+echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$OUT/env.txt"
+
+# --- report ---
+
+{
+	sed 's/^/    /' "$OUT/env.txt"
+	echo
+	echo "Command: bench/run.sh $([[ $QUICK == 1 ]] && echo --quick) --rounds $ROUNDS"
+	echo
+	"$BIN/report" <"$RAW"
+	if [[ -f $OUT/cachegrind-biplane-per-request.txt ]]; then
+		echo
+		echo "biplane, cachegrind per request (top functions, instructions):"
+		echo
+		sed 's/^/    /' "$OUT/cachegrind-biplane-per-request.txt"
+	fi
+} >"$OUT/report.md"
+echo
+echo "== report ($OUT/report.md) (at ${SECONDS}s)"
+cat "$OUT/report.md"
