@@ -37,31 +37,34 @@ type chunkedDecoder struct {
 // still in use (decoded body plus tail), whether the body is complete, and
 // a *ProtocolError for malformed or over-limit input.
 func (d *chunkedDecoder) decode(region []byte, lim *Limits) (used int, done bool, err error) {
-	defer func() {
-		// Close the gap between the decoded data and the tail.
-		if d.in > d.out {
-			used = d.out + copy(region[d.out:], region[d.in:])
-			d.in = d.out
-		} else {
-			used = len(region)
-		}
-	}()
+	done, err = d.run(region, lim)
+	// Close the gap between the decoded data and the tail.
+	used = len(region)
+	if d.in > d.out {
+		used = d.out + copy(region[d.out:], region[d.in:])
+		d.in = d.out
+	}
+	return used, done, err
+}
+
+// run decodes as far as region allows.
+func (d *chunkedDecoder) run(region []byte, lim *Limits) (done bool, err error) {
 	for d.in < len(region) || d.state == chunkDone {
 		switch d.state {
 		case chunkSize, chunkTrailer, chunkDataEnd:
 			line, ok, err := d.line(region, lim)
 			if err != nil || !ok {
-				return 0, false, err
+				return false, err
 			}
 			switch d.state {
 			case chunkDataEnd:
 				if len(line) != 0 {
-					return 0, false, protoErr(400, "chunk data not followed by CRLF", line)
+					return false, protoErr(400, "chunk data not followed by CRLF", line)
 				}
 				d.state = chunkSize
 			case chunkSize:
 				if err := d.sizeLine(line, lim); err != nil {
-					return 0, false, err
+					return false, err
 				}
 			case chunkTrailer:
 				if len(line) == 0 {
@@ -69,7 +72,7 @@ func (d *chunkedDecoder) decode(region []byte, lim *Limits) (used int, done bool
 					continue
 				}
 				if err := d.trailerLine(line, lim); err != nil {
-					return 0, false, err
+					return false, err
 				}
 			}
 		case chunkData:
@@ -82,10 +85,10 @@ func (d *chunkedDecoder) decode(region []byte, lim *Limits) (used int, done bool
 				d.state = chunkDataEnd
 			}
 		case chunkDone:
-			return 0, true, nil
+			return true, nil
 		}
 	}
-	return 0, false, nil
+	return false, nil
 }
 
 // line returns the next CRLF-terminated line at d.in, without its CRLF, or

@@ -34,6 +34,9 @@ func (c *feedConn) Read(p []byte) (int, error) {
 var errEOFTest = &ProtocolError{Status: 0, Reason: "test EOF"}
 
 func newClockServer(lim Limits) (*Server, *feedConn, *fakeClock) {
+	// Small buffers: these tests also run on boards with 64 KiB of RAM.
+	lim.ReadBufferSize = max(lim.ReadBufferSize, 512)
+	lim.WriteBufferSize = max(lim.WriteBufferSize, 512)
 	fc := &feedConn{}
 	clk := &fakeClock{t: time.Unix(1e9, 0)}
 	srv := &Server{Listener: &fakeListener{conn: &fc.fakeConn}, Limits: lim, NoDate: true, clock: clk.now}
