@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -123,6 +124,29 @@ func TestEcho(t *testing.T) {
 			if resp.StatusCode != 200 || !bytes.Equal(got, body) {
 				t.Fatalf("chunked=%v: got %d and %d bytes", chunked, resp.StatusCode, len(got))
 			}
+		}
+	})
+	t.Run("1 MiB binary, one byte per write", func(t *testing.T) {
+		nc, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer nc.Close()
+		nc.SetDeadline(time.Now().Add(60 * time.Second))
+		nc.(*net.TCPConn).SetNoDelay(true)
+		fmt.Fprintf(nc, "POST /bytes HTTP/1.1\r\nHost: t\r\nContent-Length: %d\r\n\r\n", len(body))
+		for i := range body {
+			if _, err := nc.Write(body[i : i+1]); err != nil {
+				t.Fatalf("after %d bytes: %v", i, err)
+			}
+		}
+		resp, err := http.ReadResponse(bufio.NewReader(nc), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != 200 || !bytes.Equal(got, body) {
+			t.Fatalf("got %d and %d bytes", resp.StatusCode, len(got))
 		}
 	})
 	t.Run("every method", func(t *testing.T) {
