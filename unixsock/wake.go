@@ -46,14 +46,21 @@ func (k *waker) wake() error {
 	}
 }
 
-// drain empties the read end after Wait saw it readable. The flag is
-// cleared first: a Wake that comes between the two then writes anew, and
-// whatever it wrote is either drained here, in a Wait that returns anyway,
-// or reported by the next Wait.
+// drain empties the read end after Wait saw it readable. It holds the
+// lock while it reads, so no Wake can come between the read and the
+// clearing of the flag: a Wake before it is drained here, in a Wait that
+// returns anyway; a Wake after it finds the flag clear and writes anew.
+// Clearing the flag before reading would lose wakes: a Wake in between
+// writes, the read drains that write too, and epoll, which checks
+// readiness again before it reports an edge, then drops the event while
+// the flag stays set, so every later Wake skips its write.
 func (k *waker) drain() {
 	k.mu.Lock()
+	defer k.mu.Unlock()
 	k.pending = false
-	k.mu.Unlock()
+	if k.r < 0 {
+		return
+	}
 	for {
 		n, err := syscall.Read(k.r, k.buf[:])
 		if err == syscall.EINTR {
