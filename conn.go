@@ -1,6 +1,7 @@
 package biplane
 
 import (
+	"io"
 	"strconv"
 )
 
@@ -60,7 +61,8 @@ type conn struct {
 	// closeAfter: close once the queued output is written. linger: do a
 	// lingering close then, rather than closing at once.
 	closeAfter, linger bool
-	rejected           bool // over MaxConns; answered 503
+	rejected           bool    // over MaxConns; answered 503
+	st                 *stream // a streamed body or upgraded protocol, while it lasts
 }
 
 // An exchange is the buffers and parse state of one connection while it is
@@ -189,7 +191,7 @@ func (s *Server) maxBuffer(c *conn) int {
 func (s *Server) process(c *conn) bool {
 	ex := c.ex
 	progress := false
-	for !c.closeAfter && !c.closed && len(ex.out) == 0 {
+	for !c.closeAfter && !c.closed && len(ex.out) == 0 && c.st == nil {
 		switch c.state {
 		case stateHead:
 			if ex.r == ex.w {
@@ -273,6 +275,7 @@ func (s *Server) respond(c *conn, size int) {
 	req.buf = ex.rbuf[ex.r : start+size]
 	req.body = ex.rbuf[start : start+size : start+size]
 	req.remote = c.nc.RemoteAddr()
+	req.srv, req.conn = s, c
 	resp, ok := s.call(req)
 	if c.closed {
 		return // the handler closed the server
@@ -284,6 +287,7 @@ func (s *Server) respond(c *conn, size int) {
 	}
 	closing := req.flags&flagClose != 0 || s.draining
 	if !s.writeResponse(c, req, &resp, closing) {
+		closeResponse(&resp)
 		resp = Response{Status: 500, ContentType: "text/plain; charset=utf-8", Body: internalError}
 		s.writeResponse(c, req, &resp, closing)
 	}
@@ -291,13 +295,37 @@ func (s *Server) respond(c *conn, size int) {
 	ex.r = start + size
 	ex.p.Reset()
 	c.state = stateHead
-	if ex.r < ex.w {
+	if c.st != nil && c.st.mode != modeUpgrade {
+		// Fill what room the head left, so that a small body leaves in
+		// the same write; it may end the stream at once.
+		s.fill(c)
+	}
+	switch {
+	case c.closed:
+	case c.st != nil:
+		// Streaming: no request is parsed until the stream ends, so no
+		// request clock runs; a stream that moves nothing for the idle
+		// timeout is closed.
+		s.setDeadline(c, s.now+int64(s.lim.IdleTimeout), timeIdle)
+	case ex.r < ex.w:
 		// The next pipelined request has begun; its clock starts now.
 		ex.reqDeadline = s.now + int64(s.lim.RequestTimeout)
 		s.setDeadline(c, ex.reqDeadline, timeRequest)
-	} else {
+	default:
 		// Usually later than the deadline in the heap: O(1).
 		s.setDeadline(c, s.now+int64(s.lim.IdleTimeout), timeIdle)
+	}
+}
+
+// closeResponse closes the Stream or Upgrade of a response that will not
+// be sent, if it is an io.Closer.
+func closeResponse(resp *Response) {
+	var r any = resp.Stream
+	if resp.Upgrade != nil {
+		r = resp.Upgrade
+	}
+	if cl, ok := r.(io.Closer); ok {
+		cl.Close()
 	}
 }
 
@@ -319,14 +347,23 @@ func (s *Server) call(req *Request) (resp Response, ok bool) {
 	return s.Handler.Respond(req), true
 }
 
-// writeResponse queues resp. It reports false, queueing nothing, if the
-// handler's response is invalid.
+// writeResponse queues resp's head, and its body or the stream that
+// produces it. It reports false, queueing nothing, if the handler's
+// response is invalid.
 func (s *Server) writeResponse(c *conn, req *Request, resp *Response, closing bool) bool {
 	status := resp.Status
 	if status == 0 {
 		status = 200
 	}
-	if status < 200 || status > 999 {
+	upgrade := status == 101
+	switch {
+	case upgrade:
+		// RFC 9110 §7.8: a server that receives Upgrade in an HTTP/1.0
+		// request must ignore it, so it never switches such a one.
+		if resp.Upgrade == nil || req.minor == 0 {
+			return false
+		}
+	case status < 200 || status > 999 || resp.Upgrade != nil:
 		return false
 	}
 	for _, f := range resp.Header {
@@ -338,12 +375,27 @@ func (s *Server) writeResponse(c *conn, req *Request, resp *Response, closing bo
 			equalFoldBoth(f.Name, "Transfer-Encoding"),
 			equalFoldBoth(f.Name, "Date"):
 			return false
-		case equalFoldBoth(f.Name, "Connection"):
+		case equalFoldBoth(f.Name, "Connection") && !upgrade:
 			listElements(f.Value, func(e string) bool {
 				closing = closing || equalFold(e, "close")
 				return true
 			})
 		}
+	}
+	head := string(req.method.of(req.buf)) == "HEAD"
+	var st *stream
+	if resp.Stream != nil && !bodyless(status) && !head {
+		st = &stream{r: resp.Stream, left: resp.Length, mode: modeLength}
+		switch {
+		case resp.Length > 0:
+		case req.minor == 0:
+			st.mode = modeUntilClose // RFC 9112 §6.3: no chunked for HTTP/1.0
+			closing = true
+		default:
+			st.mode = modeChunked
+		}
+	} else if resp.Stream != nil {
+		closeResponse(resp) // never read: no content for HEAD, 1xx, 204, 304
 	}
 	ex := c.ex
 	w := AppendStatusLine(ex.wbuf, status)
@@ -356,25 +408,36 @@ func (s *Server) writeResponse(c *conn, req *Request, resp *Response, closing bo
 		w = AppendField(w, "Content-Type", resp.ContentType)
 	}
 	body := resp.Body
-	if bodyless(status) {
+	switch {
+	case bodyless(status):
 		body = nil
-	} else {
+	case resp.Stream == nil:
 		w = append(w, "Content-Length: "...)
 		w = strconv.AppendInt(w, int64(len(body)), 10)
 		w = append(w, "\r\n"...)
+	case resp.Length > 0:
+		// Also for HEAD: the length the GET would have (RFC 9110 §9.3.2).
+		w = append(w, "Content-Length: "...)
+		w = strconv.AppendInt(w, resp.Length, 10)
+		w = append(w, "\r\n"...)
+	case st != nil && st.mode == modeChunked:
+		w = append(w, "Transfer-Encoding: chunked\r\n"...)
 	}
-	if closing {
+	switch {
+	case upgrade:
+		// The handler's Connection field names the upgrade (RFC 9110 §7.6.1).
+	case closing:
 		w = append(w, "Connection: close\r\n"...)
-	} else if req.minor == 0 {
+	case req.minor == 0:
 		w = append(w, "Connection: keep-alive\r\n"...)
 	}
 	for _, f := range resp.Header {
-		if !equalFoldBoth(f.Name, "Connection") {
+		if upgrade || !equalFoldBoth(f.Name, "Connection") {
 			w = AppendField(w, f.Name, f.Value)
 		}
 	}
 	w = append(w, "\r\n"...)
-	if string(req.method.of(req.buf)) == "HEAD" {
+	if head || st != nil {
 		body = nil // RFC 9110 §9.3.2: the same head, no content
 	}
 	if len(body) <= cap(w)-len(w) {
@@ -383,11 +446,17 @@ func (s *Server) writeResponse(c *conn, req *Request, resp *Response, closing bo
 		ex.out = body
 	}
 	ex.wbuf = w
-	if closing {
-		c.closeAfter = true
-		// A client that asked to close sends nothing more; lingering is
-		// for peers whose further bytes we are refusing to read.
-		c.linger = ex.r+ex.head+len(req.body) < ex.w
+	// A client that asked to close sends nothing more; lingering is for
+	// peers whose further bytes we are refusing to read.
+	linger := ex.r+ex.head+len(req.body) < ex.w
+	switch {
+	case upgrade:
+		c.st = &stream{r: resp.Upgrade, in: resp.Upgrade, mode: modeUpgrade}
+	case st != nil:
+		st.close, st.linger = closing, linger
+		c.st = st
+	case closing:
+		c.closeAfter, c.linger = true, linger
 	}
 	return true
 }

@@ -29,6 +29,8 @@ type Request struct {
 	contentLength int64 // -1 for chunked until the body is complete
 	body          []byte
 	remote        netip.AddrPort
+	srv           *Server
+	conn          *conn
 
 	params  [maxParams]param
 	nparams int
@@ -197,6 +199,12 @@ func (r *Request) Body() []byte { return r.body }
 // RemoteAddr returns the peer's address, or the zero AddrPort if the
 // transport has none.
 func (r *Request) RemoteAddr() netip.AddrPort { return r.remote }
+
+// Wakeup returns a handle on the request's connection, for a handler
+// that answers with a [Response.Stream] or an [Upgrade] fed from
+// elsewhere in the program: keep it, and call Wake when there is more to
+// send. Unlike the request, it stays valid after the handler returns.
+func (r *Request) Wakeup() Wakeup { return Wakeup{r.srv, r.conn} }
 
 // Pattern returns the route pattern that matched, as registered with
 // [Mux.Handle], or "" if the request did not go through a [Mux].

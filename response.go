@@ -1,14 +1,16 @@
 package biplane
 
 import (
+	"io"
 	"strconv"
 )
 
 // A Response is what a [Handler] answers with. The server adds the status
 // line, Content-Length, Connection and Date; the handler supplies the rest.
 type Response struct {
-	// Status is the status code. If zero, 200 is used. 1xx codes other
-	// than 101 are not final responses and are refused with a 500.
+	// Status is the status code. If zero, 200 is used. 1xx codes are not
+	// final responses and are refused with a 500, except 101 together
+	// with Upgrade.
 	Status int
 
 	// ContentType is the Content-Type field's value, if not empty.
@@ -27,6 +29,57 @@ type Response struct {
 	// is fine, a buffer the handler reuses is not. Not sent for HEAD
 	// requests or statuses that have no content (1xx, 204, 304).
 	Body []byte
+
+	// Stream, if not nil, is the content instead of Body, produced as the
+	// connection has room for it: the server calls Read with the free
+	// part of the connection's write buffer whenever the previous bytes
+	// have left, so a body of any size costs no more memory than that
+	// buffer. Read must not block. When it has nothing to give yet (a
+	// queue of events, say) it returns [ErrWouldBlock], and the server
+	// calls it again after [Wakeup.Wake]; io.EOF ends the body; any other
+	// error abandons the response and closes the connection. If Stream is
+	// an io.Closer, the server closes it once the response ends, sent or
+	// not. A Stream is sent with Content-Length if Length says its size,
+	// else chunked (RFC 9112 §7.1), or to an HTTP/1.0 client by closing
+	// the connection at its end (RFC 9112 §6.3).
+	Stream io.Reader
+
+	// Length is the size of Stream in bytes, if known. Zero or negative
+	// means unknown: use Body, not Stream, for a known empty body. A
+	// Stream that ends before Length bytes abandons the response, and the
+	// connection is closed, since its framing can no longer be kept;
+	// bytes past Length are not read.
+	Length int64
+
+	// Upgrade, with Status 101, takes the connection over once the
+	// response's head is sent (RFC 9110 §7.8, §15.2.2): see [Upgrade]. The
+	// response must name the new protocol in its Upgrade and Connection
+	// fields, and is refused with a 500 on an HTTP/1.0 request.
+	Upgrade Upgrade
+}
+
+// An Upgrade is the protocol a connection speaks after a 101 (Switching
+// Protocols) response, such as WebSocket. The server moves bytes between
+// it and the connection in the same non-blocking loop, with no HTTP
+// framing:
+//
+//   - Write is given what the peer sent, including bytes that arrived
+//     right after the request. It returns how many bytes it consumed;
+//     returning fewer than len(p) with [ErrWouldBlock] keeps the rest for a
+//     later call (once more bytes arrive, or after [Wakeup.Wake]), and
+//     the server reads no more from the peer meanwhile.
+//   - Read fills p with bytes to send; [ErrWouldBlock] means nothing now
+//     (call [Wakeup.Wake] when there is); io.EOF closes the connection
+//     once what was sent has been written.
+//
+// Any other error from either closes the connection at once. If the
+// Upgrade is an io.Closer, the server closes it when the connection
+// closes, whatever the reason: the peer's EOF, an error, a timeout, or the
+// server's Close. A connection on which no byte moves in either direction
+// for [Limits].IdleTimeout is closed; send pings to keep it open.
+type Upgrade interface {
+	io.Reader
+	io.Writer
 }
 
 // A Field is one response header field.

@@ -373,6 +373,9 @@ func (s *Server) close(c *conn) {
 	s.conns[len(s.conns)-1] = nil
 	s.conns = s.conns[:len(s.conns)-1]
 	delete(s.byNC, c.nc)
+	if c.st != nil {
+		s.endStream(c)
+	}
 	if c.ex != nil {
 		s.release(c)
 	}
@@ -416,6 +419,21 @@ func (s *Server) advance(c *conn) {
 				return
 			}
 			continue
+		}
+		if c.st != nil {
+			if s.pump(c) {
+				if c.st != nil {
+					// Each byte moved restarts a stream's idle clock.
+					s.setDeadline(c, s.now+int64(s.lim.IdleTimeout), timeIdle)
+				}
+				s.busy = true
+				continue
+			}
+			if !c.closed {
+				s.streamRest(c)
+				s.park(c)
+			}
+			return
 		}
 		if ex != nil && s.process(c) {
 			continue
@@ -515,7 +533,7 @@ func (s *Server) discard(c *conn) bool {
 func (s *Server) timeout(c *conn) {
 	switch c.timeKind {
 	case timeRequest:
-		if ex := c.ex; ex != nil && (c.state == stateBody || ex.r < ex.w) && !ex.pending() {
+		if ex := c.ex; ex != nil && c.st == nil && (c.state == stateBody || ex.r < ex.w) && !ex.pending() {
 			// RFC 9110 §15.5.9: the request did not arrive in time.
 			s.stats.RequestTimeouts++
 			s.queueError(c, 408, "request timeout", "")

@@ -1,0 +1,278 @@
+package biplane
+
+import (
+	"io"
+	"math/bits"
+)
+
+// Stream modes: how a streamed body is framed, or that the connection was
+// upgraded.
+const (
+	modeLength     uint8 = iota + 1 // Content-Length; left bytes still to send
+	modeChunked                     // Transfer-Encoding: chunked (RFC 9112 §7.1)
+	modeUntilClose                  // HTTP/1.0 and unknown length: the close ends it (RFC 9112 §6.3)
+	modeUpgrade                     // after 101: raw bytes both ways (RFC 9110 §7.8)
+)
+
+// A stream is a connection's streamed response body, or the protocol it
+// was upgraded to, for as long as it lasts. While a connection has one,
+// no further request on it is parsed.
+type stream struct {
+	r     io.Reader
+	in    io.Writer // modeUpgrade: where the peer's bytes go
+	left  int64     // modeLength: bytes still to send
+	mode  uint8
+	close bool // close the connection once the body is sent
+	eof   bool // the peer has finished sending
+	// linger: the client had sent more than this request when it was
+	// answered with a close; see conn.linger.
+	linger bool
+}
+
+// A Wakeup is a handle on a connection whose response is a
+// [Response.Stream] or an [Upgrade] that returned [ErrWouldBlock], from
+// [Request.Wakeup]. The zero Wakeup does nothing.
+type Wakeup struct {
+	s *Server
+	c *conn
+}
+
+// Wake makes the server call the connection's Stream or Upgrade again on
+// its next step. It does nothing once the connection has closed, and
+// costs little: call it whenever there is something new to send, or an
+// Upgrade can take more input. Like the server's other methods, it must
+// be called from the loop's goroutine (from a handler, a Stream's Read, or
+// between steps); a [Server.Wait] in progress is not cut short.
+func (w Wakeup) Wake() {
+	if w.c == nil || w.c.closed || w.c.st == nil {
+		return
+	}
+	w.s.enqueue(w.c)
+}
+
+// Closed reports whether the connection has closed, or has finished the
+// response this Wakeup was made for.
+func (w Wakeup) Closed() bool { return w.c == nil || w.c.closed || w.c.st == nil }
+
+// endStream forgets c's stream, closing it if it is an io.Closer.
+func (s *Server) endStream(c *conn) {
+	st := c.st
+	c.st = nil
+	if cl, ok := st.r.(io.Closer); ok {
+		cl.Close()
+	}
+}
+
+// finishBody ends a body stream that was sent whole: the connection goes on
+// to the next request, or closes if the response said so.
+func (s *Server) finishBody(c *conn) {
+	st := c.st
+	s.endStream(c)
+	if st.close {
+		c.closeAfter, c.linger = true, st.linger
+		return
+	}
+	if ex := c.ex; ex != nil && ex.r < ex.w {
+		// A pipelined request waited for this body; its clock starts now.
+		ex.reqDeadline = s.now + int64(s.lim.RequestTimeout)
+		s.setDeadline(c, ex.reqDeadline, timeRequest)
+		return
+	}
+	s.setDeadline(c, s.now+int64(s.lim.IdleTimeout), timeIdle)
+}
+
+// abortBody abandons a body stream that failed or ended early. Its
+// framing cannot be completed, so the connection closes once what is
+// queued is written: the client sees a short body, or a chunked body
+// without its last chunk, and knows the response is incomplete.
+func (s *Server) abortBody(c *conn) {
+	s.endStream(c)
+	c.closeAfter, c.linger = true, false
+}
+
+// chunkTail is the room a chunk needs after its data: the CRLF that ends
+// it, and the last chunk "0\r\n\r\n" in case the stream ends there.
+const chunkTail = 2 + 5
+
+// fill reads from c's body stream into the free part of the write buffer.
+// It reports whether it made progress: queued bytes, or ended the stream.
+func (s *Server) fill(c *conn) bool {
+	ex, st := c.ex, c.st
+	w := ex.wbuf
+	room := cap(w) - len(w)
+	var n int
+	var err error
+	switch st.mode {
+	case modeChunked:
+		// The size line is written once the size is known: reserve room
+		// for the longest, and move the data down if it is shorter.
+		hdr := hexLen(room) + 2
+		if room < hdr+1+chunkTail {
+			return false
+		}
+		start := len(w) + hdr
+		n, err = st.r.Read(w[start : cap(w)-chunkTail])
+		if c.closed {
+			return false
+		}
+		if n > 0 {
+			h := hexLen(n) + 2
+			copy(w[len(w)+h:cap(w)], w[start:start+n])
+			w = appendHex(w, uint64(n))
+			w = append(w, "\r\n"...)
+			w = w[:len(w)+n]
+			w = append(w, "\r\n"...)
+		}
+		if err == io.EOF {
+			w = append(w, "0\r\n\r\n"...)
+		}
+	case modeLength:
+		lim := int(min(int64(room), st.left))
+		if lim == 0 {
+			return false
+		}
+		n, err = st.r.Read(w[len(w) : len(w)+lim])
+		if c.closed {
+			return false
+		}
+		w = w[:len(w)+n]
+		st.left -= int64(n)
+		if st.left == 0 {
+			err = io.EOF
+		} else if err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+	default: // modeUntilClose
+		if room == 0 {
+			return false
+		}
+		n, err = st.r.Read(w[len(w):cap(w)])
+		if c.closed {
+			return false
+		}
+		w = w[:len(w)+n]
+	}
+	ex.wbuf = w
+	switch err {
+	case nil, ErrWouldBlock:
+		return n > 0
+	case io.EOF:
+		s.finishBody(c)
+	default:
+		s.abortBody(c)
+	}
+	return true
+}
+
+// pump advances c's stream when no output is queued: it fills the write
+// buffer from a body stream, or moves bytes between an upgraded connection
+// and its protocol. It reports whether it made progress.
+func (s *Server) pump(c *conn) bool {
+	if c.ex == nil {
+		s.acquire(c)
+	}
+	if c.st.mode != modeUpgrade {
+		if s.fill(c) {
+			return true
+		}
+		// Nothing to send until a Wake. Read what the peer sends meanwhile,
+		// to notice that it went away; its bytes wait for the next request.
+		return s.watch(c)
+	}
+	ex, st := c.ex, c.st
+	progress := false
+	if ex.r < ex.w {
+		n, err := st.in.Write(ex.rbuf[ex.r:ex.w])
+		if c.closed {
+			return false
+		}
+		ex.r += n
+		progress = n > 0
+		if err != nil && err != ErrWouldBlock {
+			s.close(c)
+			return false
+		}
+	}
+	if ex.r == ex.w {
+		ex.r, ex.w = 0, 0
+	}
+	if w := ex.wbuf; len(w) < cap(w) {
+		n, err := st.r.Read(w[len(w):cap(w)])
+		if c.closed {
+			return false
+		}
+		ex.wbuf = w[:len(w)+n]
+		progress = progress || n > 0
+		switch err {
+		case nil, ErrWouldBlock:
+		case io.EOF:
+			// The protocol is done: close once its last bytes are out.
+			// The stream stays until then, so that close(c) closes it.
+			c.closeAfter = true
+			return true
+		default:
+			s.close(c)
+			return false
+		}
+	}
+	return s.watch(c) || progress
+}
+
+// watch reads from the peer of a streaming connection into the free part
+// of its read buffer, without growing it, so that a peer that went away is
+// noticed while the stream has nothing to send. A failed read closes the
+// connection. So does the peer's EOF on an upgraded connection; a body
+// stream goes on after it, since a client may shut down its sending side
+// and still read (RFC 9112 §9.6), and a peer that is gone fails the next
+// write. It reports whether it read anything.
+func (s *Server) watch(c *conn) bool {
+	ex, st := c.ex, c.st
+	if st.eof {
+		return false
+	}
+	if ex.r > 0 && ex.r == ex.w {
+		ex.r, ex.w = 0, 0
+	}
+	if ex.r > 0 && len(ex.rbuf)-ex.w < len(ex.rbuf)/4 {
+		ex.w = copy(ex.rbuf, ex.rbuf[ex.r:ex.w])
+		ex.r = 0
+	}
+	if ex.w == len(ex.rbuf) {
+		return false
+	}
+	n, err := c.nc.Read(ex.rbuf[ex.w:])
+	ex.w += n
+	switch {
+	case err == nil, err == ErrWouldBlock:
+	case err == io.EOF && st.mode != modeUpgrade:
+		st.eof = true
+	default:
+		s.close(c)
+		return false
+	}
+	return n > 0
+}
+
+// streamRest prepares c to wait for a Wake or readiness while its stream
+// has nothing to move: its deadline becomes the idle timeout, and it
+// returns its buffers to the pool if they hold nothing.
+func (s *Server) streamRest(c *conn) {
+	if c.timeKind != timeIdle {
+		s.setDeadline(c, s.now+int64(s.lim.IdleTimeout), timeIdle)
+	}
+	if ex := c.ex; ex != nil && !ex.pending() && ex.r == ex.w {
+		s.release(c)
+	}
+}
+
+// hexLen returns the number of hexadecimal digits of n > 0.
+func hexLen(n int) int { return (bits.Len(uint(n)) + 3) / 4 }
+
+// appendHex appends n in lowercase hexadecimal.
+func appendHex(dst []byte, n uint64) []byte {
+	const digits = "0123456789abcdef"
+	for i := (hexLen(int(n)) - 1) * 4; i >= 0; i -= 4 {
+		dst = append(dst, digits[n>>uint(i)&0xf])
+	}
+	return dst
+}
