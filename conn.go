@@ -451,9 +451,9 @@ func (s *Server) writeResponse(c *conn, req *Request, resp *Response, closing bo
 	linger := ex.r+ex.head+len(req.body) < ex.w
 	switch {
 	case upgrade:
-		c.st = &stream{r: resp.Upgrade, in: resp.Upgrade, mode: modeUpgrade}
+		c.st = &stream{gen: c.requests, r: resp.Upgrade, in: resp.Upgrade, mode: modeUpgrade}
 	case st != nil:
-		st.close, st.linger = closing, linger
+		st.gen, st.close, st.linger = c.requests, closing, linger
 		c.st = st
 	case closing:
 		c.closeAfter, c.linger = true, linger

@@ -255,6 +255,10 @@ func (p *Parser) requestTarget(t []byte, off int32) error {
 	if a == 0 {
 		return protoErr(400, "empty authority in request target", t)
 	}
+	// RFC 9110 §4.2.1: the authority is host [ ":" port ], as in Host.
+	if !validHost(rest[:a]) {
+		return protoErr(400, "invalid authority in request target", t)
+	}
 	aOff := off + int32(i+3)
 	r.authority = span{aOff, aOff + int32(a)}
 	r.flags |= flagAbsolute

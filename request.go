@@ -200,11 +200,16 @@ func (r *Request) Body() []byte { return r.body }
 // transport has none.
 func (r *Request) RemoteAddr() netip.AddrPort { return r.remote }
 
-// Wakeup returns a handle on the request's connection, for a handler
+// Wakeup returns a handle on the response to this request, for a handler
 // that answers with a [Response.Stream] or an [Upgrade] fed from
 // elsewhere in the program: keep it, and call Wake when there is more to
 // send. Unlike the request, it stays valid after the handler returns.
-func (r *Request) Wakeup() Wakeup { return Wakeup{r.srv, r.conn} }
+func (r *Request) Wakeup() Wakeup {
+	if r.conn == nil {
+		return Wakeup{}
+	}
+	return Wakeup{r.srv, r.conn, r.conn.requests}
+}
 
 // Pattern returns the route pattern that matched, as registered with
 // [Mux.Handle], or "" if the request did not go through a [Mux].

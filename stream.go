@@ -18,6 +18,7 @@ const (
 // was upgraded to, for as long as it lasts. While a connection has one,
 // no further request on it is parsed.
 type stream struct {
+	gen   uint32 // the connection's request count when it began: whose Wakeups reach it
 	r     io.Reader
 	in    io.Writer // modeUpgrade: where the peer's bytes go
 	left  int64     // modeLength: bytes still to send
@@ -29,30 +30,46 @@ type stream struct {
 	linger bool
 }
 
-// A Wakeup is a handle on a connection whose response is a
-// [Response.Stream] or an [Upgrade] that returned [ErrWouldBlock], from
-// [Request.Wakeup]. The zero Wakeup does nothing.
+// A Wakeup is a handle on one response that is a [Response.Stream] or an
+// [Upgrade], from [Request.Wakeup]. It reaches that response only: once
+// the response has ended, or the connection has closed, it does nothing.
+// The zero Wakeup does nothing.
 type Wakeup struct {
-	s *Server
-	c *conn
+	s   *Server
+	c   *conn
+	gen uint32
 }
 
-// Wake makes the server call the connection's Stream or Upgrade again on
-// its next step. It does nothing once the connection has closed, and
-// costs little: call it whenever there is something new to send, or an
-// Upgrade can take more input. Like the server's other methods, it must
-// be called from the loop's goroutine (from a handler, a Stream's Read, or
-// between steps); a [Server.Wait] in progress is not cut short.
+// live reports whether w's response is still being streamed.
+func (w Wakeup) live() bool {
+	return w.c != nil && !w.c.closed && w.c.st != nil && w.c.st.gen == w.gen
+}
+
+// Wake makes the server call the response's Stream or Upgrade again on
+// its next step. It costs little: call it whenever there is something new
+// to send, or an Upgrade can take more input. Like the server's other
+// methods, it must be called from the loop's goroutine (from a handler, a
+// Stream's Read, or between steps); a [Server.Wait] in progress is not
+// cut short.
 func (w Wakeup) Wake() {
-	if w.c == nil || w.c.closed || w.c.st == nil {
-		return
+	if w.live() {
+		w.s.enqueue(w.c)
 	}
-	w.s.enqueue(w.c)
 }
 
-// Closed reports whether the connection has closed, or has finished the
-// response this Wakeup was made for.
-func (w Wakeup) Closed() bool { return w.c == nil || w.c.closed || w.c.st == nil }
+// Close closes the response's connection at once, without sending what is
+// still queued for it: for a peer that has fallen too far behind, say,
+// which would otherwise hold its connection until [Limits].WriteTimeout.
+// The Stream or Upgrade is closed as the connection is.
+func (w Wakeup) Close() {
+	if w.live() {
+		w.s.close(w.c)
+	}
+}
+
+// Closed reports whether the response has ended: sent whole, abandoned,
+// or its connection closed.
+func (w Wakeup) Closed() bool { return !w.live() }
 
 // endStream forgets c's stream, closing it if it is an io.Closer.
 func (s *Server) endStream(c *conn) {

@@ -551,3 +551,44 @@ func TestUpgradeRefused(t *testing.T) {
 		<-closed // the unused Upgrade was closed
 	}
 }
+
+// TestWakeupClose closes a stream's connection at once, output still
+// queued, and a Wakeup reaches only its own response: after that response
+// ends, the next one on the same connection is out of its reach.
+func TestWakeupClose(t *testing.T) {
+	queues := make(chan *queue, 2)
+	hs := startServer(t, biplane.HandlerFunc(func(r *biplane.Request) biplane.Response {
+		q := &queue{wake: r.Wakeup(), closed: make(chan struct{})}
+		queues <- q
+		return biplane.Response{Stream: q}
+	}), biplane.Limits{})
+
+	c := hs.dial()
+	c.send(get("/a"))
+	first := <-queues
+	hs.do(func() { first.ended = true; first.wake.Wake() })
+	<-first.closed
+	c.response("GET")
+	c.send(get("/b"))
+	second := <-queues
+	hs.do(func() {
+		if !first.wake.Closed() {
+			t.Error("the first response's Wakeup is not Closed during the second response")
+		}
+		first.wake.Close() // must not touch the second response
+		if second.wake.Closed() {
+			t.Error("the second response's Wakeup is Closed while it streams")
+		}
+	})
+	// The client reads nothing more: queue far more than the socket
+	// buffers hold, then close from the program.
+	for range 64 {
+		hs.do(func() {
+			second.buf = append(second.buf, make([]byte, 64<<10)...)
+			second.wake.Wake()
+		})
+	}
+	hs.do(func() { second.wake.Close() })
+	<-second.closed
+	hs.waitConns(0)
+}
