@@ -66,13 +66,16 @@ type Response struct {
 //   - Write is given what the peer sent, including bytes that arrived
 //     right after the request. It returns how many bytes it consumed;
 //     returning fewer than len(p) with [ErrWouldBlock] keeps the rest for a
-//     later call (once more bytes arrive, or after [Wakeup.Wake]), and
-//     the server reads no more from the peer meanwhile.
+//     later call (once more bytes arrive, or after [Wakeup.Wake]); the
+//     server reads more from the peer only as its read buffer has room.
 //   - Read fills p with bytes to send; [ErrWouldBlock] means nothing now
 //     (call [Wakeup.Wake] when there is); io.EOF closes the connection
-//     once what was sent has been written.
+//     once what was sent has been written, with a lingering close
+//     (RFC 9112 §9.6).
 //
-// Any other error from either closes the connection at once. If the
+// Once the peer has finished sending (its EOF) and Write has taken all it
+// sent, the connection closes as soon as Read has nothing more. Any other
+// error from either closes the connection at once. If the
 // Upgrade is an io.Closer, the server closes it when the connection
 // closes, whatever the reason: the peer's EOF, an error, a timeout, or the
 // server's Close. A connection on which no byte moves in either direction

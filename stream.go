@@ -223,25 +223,37 @@ func (s *Server) pump(c *conn) bool {
 		switch err {
 		case nil, ErrWouldBlock:
 		case io.EOF:
-			// The protocol is done: close once its last bytes are out.
-			// The stream stays until then, so that close(c) closes it.
-			c.closeAfter = true
+			// The protocol is done: close once its last bytes are out,
+			// lingering if the peer may still send, so that its unread
+			// bytes do not turn our last ones into a reset. The stream
+			// stays until then, so that close(c) closes it.
+			c.closeAfter, c.linger = true, !st.eof
 			return true
 		default:
 			s.close(c)
 			return false
 		}
 	}
-	return s.watch(c) || progress
+	if s.watch(c) || progress {
+		return true
+	}
+	if st.eof && ex.r == ex.w && !ex.pending() {
+		// The peer has finished sending, the protocol has taken all of
+		// it and has nothing more to say: nobody is left to talk to.
+		c.closeAfter = true
+		return true
+	}
+	return false
 }
 
 // watch reads from the peer of a streaming connection into the free part
 // of its read buffer, without growing it, so that a peer that went away is
 // noticed while the stream has nothing to send. A failed read closes the
-// connection. So does the peer's EOF on an upgraded connection; a body
-// stream goes on after it, since a client may shut down its sending side
-// and still read (RFC 9112 §9.6), and a peer that is gone fails the next
-// write. It reports whether it read anything.
+// connection. The peer's EOF only stops the reading: a client may shut
+// down its sending side and still read (RFC 9112 §9.6), a peer that is
+// gone fails the next write, and an upgraded connection closes once its
+// protocol has taken the last input and answered it. It reports whether
+// it read anything.
 func (s *Server) watch(c *conn) bool {
 	ex, st := c.ex, c.st
 	if st.eof {
@@ -261,7 +273,7 @@ func (s *Server) watch(c *conn) bool {
 	ex.w += n
 	switch {
 	case err == nil, err == ErrWouldBlock:
-	case err == io.EOF && st.mode != modeUpgrade:
+	case err == io.EOF:
 		st.eof = true
 	default:
 		s.close(c)

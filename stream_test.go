@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httputil"
 	"strconv"
@@ -499,6 +500,24 @@ func TestUpgrade(t *testing.T) {
 			if err != nil || line != want {
 				t.Fatalf("got %q, %v; want %q", line, err, want)
 			}
+		}
+		c.expectEOF()
+		<-s.closed
+	})
+
+	t.Run("peer shuts down sending", func(t *testing.T) {
+		// Its last input is still answered before the close.
+		c := hs.dial()
+		c.send("GET / HTTP/1.1\r\nHost: t\r\nUpgrade: shout\r\nConnection: Upgrade\r\n\r\nlast words\n")
+		s := <-upgrades
+		if err := c.Conn.(*net.TCPConn).CloseWrite(); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := http.ReadResponse(c.br, nil); err != nil {
+			t.Fatal(err)
+		}
+		if line, err := c.br.ReadString('\n'); err != nil || line != "LAST WORDS\n" {
+			t.Fatalf("got %q, %v; want the answer to the last input", line, err)
 		}
 		c.expectEOF()
 		<-s.closed

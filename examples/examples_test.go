@@ -5,6 +5,7 @@ package examples_test
 import (
 	"bufio"
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -228,5 +229,120 @@ func TestBlink(t *testing.T) {
 	}
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("blink exited with %v", err)
+	}
+}
+
+// TestDashboard: the page and its files from embed.FS, the LED toggled by
+// POST, readings over Server-Sent Events while the blink timer runs, and a
+// drain on SIGTERM that ends the open event stream. The browser's view of
+// it is scripts/browser-test.sh.
+func TestDashboard(t *testing.T) {
+	addr, cmd, lines := run(t, "dashboard")
+	base := "http://" + addr
+	for _, tc := range []struct{ path, ctype, contains string }{
+		{"/", "text/html; charset=utf-8", "<title>biplane dashboard</title>"},
+		{"/app.js", "text/javascript; charset=utf-8", `new EventSource("/events")`},
+		{"/style.css", "text/css; charset=utf-8", ".led"},
+	} {
+		resp, err := client.Get(base + tc.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != tc.ctype || !strings.Contains(string(body), tc.contains) {
+			t.Fatalf("%s: %d %q, body without %q", tc.path, resp.StatusCode, resp.Header.Get("Content-Type"), tc.contains)
+		}
+	}
+	put, _ := http.NewRequest("PUT", base+"/led", nil)
+	resp, err := client.Do(put)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 405 || !strings.Contains(resp.Header.Get("Allow"), "POST") {
+		t.Fatalf("PUT /led: %d Allow %q, want 405 with POST allowed", resp.StatusCode, resp.Header.Get("Allow"))
+	}
+
+	// The event stream: readings, each a JSON object, the LED as toggled.
+	events, err := client.Get(base + "/events")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer events.Body.Close()
+	if ct := events.Header.Get("Content-Type"); ct != "text/event-stream" {
+		t.Fatalf("/events: Content-Type %q", ct)
+	}
+	stream := bufio.NewReader(events.Body)
+	type reading struct {
+		Temp    *float64 `json:"temp"`
+		LED     bool     `json:"led"`
+		Ticks   uint64   `json:"ticks"`
+		Toggles int      `json:"toggles"`
+	}
+	next := func() reading {
+		t.Helper()
+		var typ string
+		for {
+			line, err := stream.ReadString('\n')
+			if err != nil {
+				t.Fatalf("event stream: %v", err)
+			}
+			line = strings.TrimSuffix(line, "\n")
+			switch {
+			case strings.HasPrefix(line, "event: "):
+				typ = strings.TrimPrefix(line, "event: ")
+			case strings.HasPrefix(line, "data: ") && typ == "reading":
+				var r reading
+				if err := json.Unmarshal([]byte(strings.TrimPrefix(line, "data: ")), &r); err != nil || r.Temp == nil {
+					t.Fatalf("reading %q: %v", line, err)
+				}
+				return r
+			}
+		}
+	}
+	first := next()
+	for i, want := range []bool{true, false} {
+		resp, err := client.Post(base+"/led", "", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		wantBody := fmt.Sprintf(`{"led":%v,"toggles":%d}`, want, i+1)
+		if resp.StatusCode != 200 || string(body) != wantBody {
+			t.Fatalf("POST /led: %d %q, want %q", resp.StatusCode, body, wantBody)
+		}
+		// Readings already under way may predate the toggle: the next one
+		// that counts it shows the LED as toggled.
+		for r := next(); ; r = next() {
+			if r.Toggles == i+1 {
+				if r.LED != want {
+					t.Fatalf("reading after toggle %d: led %v, want %v", i+1, r.LED, want)
+				}
+				break
+			}
+		}
+	}
+	if last := next(); last.Ticks <= first.Ticks {
+		t.Fatalf("blink ticks did not advance: %d then %d", first.Ticks, last.Ticks)
+	}
+
+	// SIGTERM ends the event stream, drains, and reports the timer.
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if rest, err := io.ReadAll(stream); err != nil {
+		t.Fatalf("event stream after SIGTERM: %v (%d bytes)", err, len(rest))
+	}
+	if !lines.Scan() {
+		t.Fatal("dashboard printed no report")
+	}
+	var ticks, p50, p99, pmax int
+	if _, err := fmt.Sscanf(lines.Text(), "ticks %d late_p50_us %d late_p99_us %d late_max_us %d", &ticks, &p50, &p99, &pmax); err != nil {
+		t.Fatalf("report %q: %v", lines.Text(), err)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("dashboard exited with %v", err)
 	}
 }

@@ -1,0 +1,155 @@
+// Command files serves a directory through package static, in a loop that
+// also runs a ticker at -hz, as examples/blink does: files of any size
+// stream from the same loop, one write buffer at a time, while the ticks
+// stay on time.
+//
+//	go run ./examples/files -addr 127.0.0.1:8000 -dir ./public
+//
+// The directory is opened as an os.Root, so symbolic links cannot lead
+// out of it. Dotfiles are not served; a directory is answered with its
+// index.html.
+//
+// Its first line of output says where it listens:
+//
+//	files: serving on http://127.0.0.1:8000/
+//
+// It measures how late each tick fires against its schedule. On SIGINT
+// or SIGTERM it prints one line, blink's with the process's peak resident
+// memory (VmHWM, in KiB) added, and exits 0:
+//
+//	ticks N late_p50_us A late_p99_us B late_max_us C peak_rss_kib D
+package main
+
+import (
+	"bufio"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/biplane-go/biplane"
+	"github.com/biplane-go/biplane/static"
+	"github.com/biplane-go/biplane/unixsock"
+)
+
+func main() {
+	addr := flag.String("addr", "127.0.0.1:8000", "address to listen on")
+	dir := flag.String("dir", ".", "directory to serve")
+	hz := flag.Int("hz", 1000, "ticks per second")
+	flag.Parse()
+	if *hz <= 0 {
+		fmt.Fprintln(os.Stderr, "files: -hz must be positive")
+		os.Exit(2)
+	}
+	root, err := os.OpenRoot(*dir)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "files:", err)
+		os.Exit(1)
+	}
+	ln, err := unixsock.Listen("tcp", *addr)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "files:", err)
+		os.Exit(1)
+	}
+	srv := &biplane.Server{Listener: ln, Handler: &static.Server{FS: root.FS()}}
+
+	stop := make(chan os.Signal, 1)
+	signal.Notify(stop, syscall.SIGINT, syscall.SIGTERM)
+	fmt.Printf("files: serving on http://%s/\n", ln.Addr())
+
+	period := time.Second / time.Duration(*hz)
+	var late lateness
+	next := time.Now().Add(period)
+	for {
+		// The tick comes first after every wake-up, so serving never
+		// delays it by more than one bounded step.
+		if now := time.Now(); !now.Before(next) {
+			late.add(now.Sub(next))
+			next = next.Add(period)
+			if now.Sub(next) > period {
+				next = now.Add(period) // fell far behind: skip, don't burst
+			}
+		}
+		select {
+		case <-stop:
+			fmt.Printf("%s peak_rss_kib %d\n", late.report(), peakRSS())
+			srv.Close()
+			return
+		default:
+		}
+		if !srv.Step() {
+			fmt.Fprintln(os.Stderr, "files:", srv.Err())
+			os.Exit(1)
+		}
+		srv.Wait(time.Until(next))
+	}
+}
+
+// lateness records how late ticks fire. blink keeps every sample and sorts
+// them; a server that runs for days cannot, so this keeps a count per
+// whole microsecond below maxBucket, and the rare later samples
+// themselves. Percentiles come out exactly as blink's: the sample at
+// index p*(n-1) of the sorted samples, in whole microseconds.
+type lateness struct {
+	n       int
+	buckets [maxBucket]uint32
+	over    []time.Duration
+}
+
+const maxBucket = 10000 // µs: 40 KB of counts
+
+func (l *lateness) add(d time.Duration) {
+	l.n++
+	if us := d.Microseconds(); us >= 0 && us < maxBucket {
+		l.buckets[us]++
+		return
+	}
+	l.over = append(l.over, d)
+}
+
+// quantile returns the p-quantile as blink computes it, in microseconds.
+func (l *lateness) quantile(p float64) int64 {
+	if l.n == 0 {
+		return 0
+	}
+	k := int(p * float64(l.n-1))
+	for us, c := range l.buckets {
+		if k < int(c) {
+			return int64(us)
+		}
+		k -= int(c)
+	}
+	slices.Sort(l.over)
+	return l.over[k].Microseconds()
+}
+
+// report returns blink's line: the tick count and lateness percentiles.
+func (l *lateness) report() string {
+	return fmt.Sprintf("ticks %d late_p50_us %d late_p99_us %d late_max_us %d",
+		l.n, l.quantile(0.50), l.quantile(0.99), l.quantile(1))
+}
+
+// peakRSS returns the process's peak resident set size in KiB, VmHWM in
+// /proc/self/status, or -1 where there is none.
+func peakRSS() int64 {
+	f, err := os.Open("/proc/self/status")
+	if err != nil {
+		return -1
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
+			n, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			if err == nil {
+				return n
+			}
+		}
+	}
+	return -1
+}
