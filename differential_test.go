@@ -31,6 +31,7 @@ var stricterThanNetHTTP = map[string]string{
 	"invalid byte in request target authority":              "RFC 3986 §3.2",
 	"userinfo in request target":                            "RFC 9110 §4.2.4",
 	"empty authority in request target":                     "RFC 9110 §4.2.1: http URIs need a host",
+	"invalid authority in request target":                   "RFC 9110 §4.2.1, RFC 3986 §3.2.2: host [ \":\" port ]; net/http accepts some malformed ones, such as \"http://]\"",
 	"CONNECT not implemented":                               "501: biplane is not a proxy",
 	"malformed request line":                                "exactly one SP between parts (RFC 9112 §3); net/http splits more loosely",
 	"whitespace before the request line":                    "RFC 9112 §2.2",
