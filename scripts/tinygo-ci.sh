@@ -8,7 +8,7 @@
 #      100 concurrent keep-alive connections, malformed requests answered
 #      400; stops each wazero by its PID (examples/wasm/wasm_test.go);
 #   2. runs the core's tests with tinygo test -target=wasip1 (root package
-#      and memsock);
+#      and memsock), and those of sse, static, web and websocket;
 #   3. runs on cortex-m-qemu the tests that fit its 64 KiB of RAM: tinysock,
 #      whose tests drive the core's parser and connection state machine
 #      through a table of requests, and the memsock hello, served in qemu.
@@ -58,6 +58,11 @@ LIST
 
 step "tinygo test -target=wasip1: root package and memsock"
 tinygo test -target=wasip1 -skip '^TestMuxBadPatterns$' . ./memsock
+
+# The feature packages that need no socket of their own: their tests that
+# do are tagged !tinygo, as in the root package.
+step "tinygo test -target=wasip1: sse, static, web, websocket"
+tinygo test -target=wasip1 ./sse ./static ./web ./websocket
 
 step "tinygo test -target=cortex-m-qemu: root package, and tinysock (the core over a fake netdev driver)"
 tinygo test -target=cortex-m-qemu . ./tinysock
