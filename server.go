@@ -11,7 +11,7 @@ import (
 // cost does not grow with the number of connections.
 const (
 	stepAccepts  = 32 // connections accepted
-	stepConns    = 64 // connections advanced
+	stepConns    = 64 // connections advanced, unless Server.StepConns says
 	stepTimers   = 64 // deadlines expired
 	connRounds   = 8  // read/process/write rounds for one connection
 	maxRejecting = 64 // connections being answered 503 at once
@@ -42,6 +42,14 @@ type Server struct {
 	// (RFC 9110 §6.6.1 forbids it to them).
 	NoDate bool
 
+	// StepConns bounds the connections one [Server.Step] advances, and so
+	// how long a step can keep the caller's own work waiting: each costs a
+	// few microseconds on a server-class core. Fewer per step means more
+	// steps, each with its own readiness check, for the same work. A loop
+	// whose timer must fire within tens of microseconds under load sets it
+	// low (4, say). If zero, 64 is used.
+	StepConns int
+
 	lim     Limits
 	started bool
 	done    bool // Step returns false
@@ -66,8 +74,8 @@ type Server struct {
 	acceptAt   int64
 	scratch    []byte // lingering closes discard into it
 	date       [29]byte
-	dateSec    int64
-	clock      func() time.Time // time.Now, or a test's clock
+	dateAt     int64            // now at which Date must be renewed
+	clock      func() time.Time // a test's clock; nil for the real one
 	stats      Stats
 
 	// Graceful shutdown: stopReq holds the requested timeout + 1, set from
@@ -92,23 +100,36 @@ func (s *Server) start() bool {
 	s.waiter, _ = s.Listener.(Waiter)
 	s.byNC = make(map[Conn]*conn)
 	if s.clock == nil {
-		s.clock = time.Now
+		s.base = time.Now()
+	} else {
+		s.base = s.clock()
 	}
-	s.base = s.clock()
-	s.dateSec = -1
+	s.dateAt = -1
 	s.tick()
 	return true
 }
 
 // tick reads the clock once, and renews the Date value once a second.
+// The monotonic clock alone gives now (time.Since reads nothing else); the
+// wall clock is read only when a new second is due for Date.
 func (s *Server) tick() {
-	t := s.clock()
-	s.now = int64(t.Sub(s.base))
-	if sec := t.Unix(); sec != s.dateSec {
-		s.dateSec = sec
-		// RFC 9110 §5.6.7 IMF-fixdate, always 29 bytes.
-		t.UTC().AppendFormat(s.date[:0], "Mon, 02 Jan 2006 15:04:05 GMT")
+	var t time.Time
+	if s.clock == nil {
+		s.now = int64(time.Since(s.base))
+		if s.now < s.dateAt || s.NoDate {
+			return
+		}
+		t = time.Now()
+	} else {
+		t = s.clock()
+		s.now = int64(t.Sub(s.base))
+		if s.now < s.dateAt || s.NoDate {
+			return
+		}
 	}
+	// RFC 9110 §5.6.7 IMF-fixdate, always 29 bytes.
+	t.UTC().AppendFormat(s.date[:0], "Mon, 02 Jan 2006 15:04:05 GMT")
+	s.dateAt = s.now + int64(time.Second) - int64(t.Nanosecond())
 }
 
 // Step does one bounded round of work and returns without blocking: it
@@ -131,7 +152,11 @@ func (s *Server) Step() bool {
 	s.accept()
 	// Each connection queued now is advanced at most once in this step;
 	// those that requeue themselves wait for the next.
-	for n := min(s.nready, stepConns); n > 0 && !s.done; n-- {
+	limit := s.StepConns
+	if limit <= 0 {
+		limit = stepConns
+	}
+	for n := min(s.nready, limit); n > 0 && !s.done; n-- {
 		s.advance(s.dequeue())
 	}
 	s.expire()

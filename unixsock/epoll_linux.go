@@ -100,7 +100,12 @@ func (e *epoller) wait(l *Listener, ready []biplane.Conn, timeout time.Duration)
 		}
 		// A nil slot is an event for a connection closed since: skip it.
 		if fd < len(l.conns) && l.conns[fd] != nil {
-			ready = append(ready, l.conns[fd])
+			c := l.conns[fd]
+			c.drained = false // bytes may have come since its last short read
+			if e.events[i].Events&(syscall.EPOLLRDHUP|syscall.EPOLLHUP|syscall.EPOLLERR) != 0 {
+				c.hup = true
+			}
+			ready = append(ready, c)
 		}
 	}
 	return ready, acceptable, nil

@@ -87,6 +87,10 @@ func (p *poller) wait(l *Listener, ready []biplane.Conn, timeout time.Duration) 
 			// Read or Write sees it.
 			if re&(pollIN|pollRDHUP|pollHUP|pollERR|pollNVAL) != 0 {
 				c.want &^= wantRead
+				c.drained = false
+				if re&(pollRDHUP|pollHUP|pollERR|pollNVAL) != 0 {
+					c.hup = true
+				}
 			}
 			if re&(pollOUT|pollHUP|pollERR|pollNVAL) != 0 {
 				c.want &^= wantWrite

@@ -416,6 +416,16 @@ type Conn struct {
 	vec    *iovecs // for Writev; nil until then
 	fd     int32   // -1 once closed
 	want   uint8   // wantRead | wantWrite
+	// drained: the last Read returned fewer bytes than asked, so it took
+	// all the bytes the socket held (a stream socket's read stops short
+	// only when its queue is empty), and Wait has not reported the Conn
+	// since. A read stops short also before a pending EOF or error, so
+	// it counts only while hup is false.
+	drained bool
+	// hup: Wait saw the peer's shutdown, a hang-up or an error: a short
+	// read may be followed by EOF or the error, which no new event will
+	// announce.
+	hup bool
 }
 
 // Fd returns the connection's file descriptor, or -1 once it is closed. The
@@ -432,6 +442,15 @@ func (c *Conn) RemoteAddr() netip.AddrPort { return c.remote }
 // and an error wrapping the syscall.Errno if the connection failed, for
 // instance syscall.ECONNRESET after the peer reset it. Reading into an empty
 // p returns (0, nil).
+//
+// A Read that returned fewer bytes than asked emptied the socket's queue,
+// so the next Read, unless [Listener.Wait] has reported the Conn in
+// between, returns [biplane.ErrWouldBlock] without asking the kernel:
+// bytes, an EOF or an error that come after the short read are reported by
+// Wait all the same (epoll reports each arrival; poll sees what is
+// queued). An EOF or error that came before it was reported already, and
+// then Read asks the kernel every time. That saves a system call on every
+// request of a keep-alive connection.
 func (c *Conn) Read(p []byte) (int, error) {
 	if c.fd < 0 {
 		return 0, errConnClosed
@@ -439,13 +458,19 @@ func (c *Conn) Read(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
+	if c.drained {
+		c.drained = false
+		c.want |= wantRead
+		return 0, biplane.ErrWouldBlock
+	}
 	for {
-		n, err := syscall.Read(int(c.fd), p)
+		n, err := sysRead(int(c.fd), p)
 		switch err {
-		case nil:
+		case 0:
 			if n == 0 {
 				return 0, io.EOF
 			}
+			c.drained = n < len(p) && !c.hup
 			return n, nil
 		case syscall.EINTR:
 			continue
@@ -469,9 +494,9 @@ func (c *Conn) Write(p []byte) (int, error) {
 	}
 	n := 0
 	for n < len(p) {
-		m, err := syscall.SendmsgN(int(c.fd), p[n:], nil, nil, noSignal)
+		m, err := sysSend(int(c.fd), p[n:])
 		switch err {
-		case nil:
+		case 0:
 			n += m
 		case syscall.EINTR:
 		case syscall.EAGAIN:

@@ -749,3 +749,57 @@ func TestManyConns(t *testing.T) {
 		}
 	})
 }
+
+// TestShortRead checks what follows a Read that returned fewer bytes than
+// asked, after which the next Read may answer ErrWouldBlock without asking
+// the kernel: whatever the peer sent next, before or after the short read,
+// still reaches the reader through Wait.
+func TestShortRead(t *testing.T) {
+	tests := []struct {
+		name   string
+		before func(c *net.TCPConn) // before Accept
+		after  func(c *net.TCPConn) // after the first short read
+		want   string               // all the bytes read
+		end    error                // what ends the reading: io.EOF, or nil for a reset
+	}{
+		{"data and FIN before accept", func(c *net.TCPConn) { c.Write([]byte("abc")); c.CloseWrite() }, nil, "abc", io.EOF},
+		{"data and RST before accept", func(c *net.TCPConn) { c.Write([]byte("abc")); c.SetLinger(0); c.Close() }, nil, "abc", nil},
+		{"data, then more data", func(c *net.TCPConn) { c.Write([]byte("abc")) }, func(c *net.TCPConn) { c.Write([]byte("def")); c.CloseWrite() }, "abcdef", io.EOF},
+		{"data, then FIN", func(c *net.TCPConn) { c.Write([]byte("abc")) }, func(c *net.TCPConn) { c.CloseWrite() }, "abc", io.EOF},
+		{"data, then RST", func(c *net.TCPConn) { c.Write([]byte("abc")) }, func(c *net.TCPConn) { c.SetLinger(0); c.Close() }, "abc", nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			forEachWaiter(t, func(t *testing.T, cfg unixsock.Config) {
+				l := listen(t, cfg, "tcp", "127.0.0.1:0")
+				client := dial(t, "tcp", l.Addr().String()).(*net.TCPConn)
+				tc.before(client) // on loopback, its packets have arrived when it returns
+				c := accept(t, l)
+				var got []byte
+				p := make([]byte, 64) // larger than anything sent: every read is short
+				var end error
+				for acted := false; ; {
+					n, err := read(t, l, c, p)
+					got = append(got, p[:n]...)
+					if err != nil {
+						end = err
+						break
+					}
+					if !acted && tc.after != nil {
+						acted = true
+						tc.after(client)
+					}
+				}
+				if string(got) != tc.want && !(tc.end == nil && strings.HasPrefix(tc.want, string(got))) {
+					t.Errorf("read %q, want %q", got, tc.want)
+				}
+				switch {
+				case tc.end == io.EOF && end != io.EOF:
+					t.Errorf("reading ended with %v, want EOF", end)
+				case tc.end == nil && !errors.Is(end, syscall.ECONNRESET):
+					t.Errorf("reading ended with %v, want a reset", end)
+				}
+			})
+		})
+	}
+}

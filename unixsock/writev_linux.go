@@ -4,7 +4,6 @@ package unixsock
 
 import (
 	"syscall"
-	"unsafe"
 
 	"github.com/biplane-go/biplane"
 )
@@ -81,9 +80,7 @@ func (c *Conn) Writev(bufs [][]byte) (int, error) {
 func (v *iovecs) sendmsg(fd int) (int, syscall.Errno) {
 	v.msg.Iov = &v.iov[0]
 	setLen(&v.msg.Iovlen, len(v.iov))
-	r, _, errno := syscall.Syscall(syscall.SYS_SENDMSG, uintptr(fd),
-		uintptr(unsafe.Pointer(&v.msg)), syscall.MSG_NOSIGNAL)
-	return int(r), errno
+	return sysSendmsg(fd, &v.msg)
 }
 
 // setLen sets Msghdr.Iovlen, whose type varies with the architecture.

@@ -27,6 +27,7 @@ var page = []byte("<b>Hello from the blink loop!</b>")
 func main() {
 	addr := flag.String("addr", "127.0.0.1:8000", "address to listen on")
 	hz := flag.Int("hz", 100, "LED toggles per second")
+	stepConns := flag.Int("step-conns", 4, "connections advanced per step (Server.StepConns): fewer keep ticks closer to schedule under load")
 	flag.Parse()
 	if *hz <= 0 {
 		fmt.Fprintln(os.Stderr, "blink: -hz must be positive")
@@ -48,7 +49,7 @@ func main() {
 		body := strconv.AppendInt(nil, int64(toggles), 10)
 		return biplane.Response{ContentType: "text/plain", Body: append(body, '\n')}
 	})
-	srv := &biplane.Server{Listener: ln, Handler: &mux}
+	srv := &biplane.Server{Listener: ln, Handler: &mux, StepConns: *stepConns}
 
 	stop := make(chan os.Signal, 1)
 	signal.Notify(stop, syscall.SIGINT, syscall.SIGTERM)
