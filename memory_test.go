@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/biplane-go/biplane"
+	"github.com/biplane-go/biplane/internal/servertest"
 )
 
 // TestBoundedMemory: hostile input never makes the server allocate more
@@ -22,7 +23,7 @@ import (
 // refused before a byte of it is read. The bound is on all allocation in
 // the process during the attack (TotalAlloc), not on what remains live.
 func TestBoundedMemory(t *testing.T) {
-	hs := startServer(t, echo, biplane.Limits{})
+	hs := servertest.Start(t, &biplane.Server{Handler: echo})
 	const bound = 96 << 10 // the 16 KiB head buffer and its 4+8 KiB predecessors, the pool entry, slack
 	for _, tc := range []struct {
 		name   string
@@ -35,7 +36,7 @@ func TestBoundedMemory(t *testing.T) {
 		{"4 GiB Content-Length", "POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 4294967296\r\n\r\n", bytes.Repeat([]byte("c"), 2<<20), "413"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			nc, err := net.Dial("tcp", hs.addr)
+			nc, err := net.Dial("tcp", hs.Addr)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/biplane-go/biplane"
+	"github.com/biplane-go/biplane/internal/servertest"
 )
 
 // TestShutdown: clients doing keep-alive requests in a loop while the
@@ -21,10 +22,10 @@ import (
 // are refused.
 func TestShutdown(t *testing.T) {
 	var handled int // on the loop
-	hs := startServer(t, biplane.HandlerFunc(func(r *biplane.Request) biplane.Response {
+	hs := servertest.Start(t, &biplane.Server{Handler: biplane.HandlerFunc(func(r *biplane.Request) biplane.Response {
 		handled++
 		return biplane.Response{Body: []byte("ok")}
-	}), biplane.Limits{})
+	})})
 	const clients = 4
 	answered := make([]int, clients)
 	started := make(chan struct{}, clients)
@@ -33,7 +34,7 @@ func TestShutdown(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			nc, err := net.Dial("tcp", hs.addr)
+			nc, err := net.Dial("tcp", hs.Addr)
 			if err != nil {
 				t.Error(err)
 				return
@@ -63,9 +64,9 @@ func TestShutdown(t *testing.T) {
 	for range clients {
 		<-started
 	}
-	hs.srv.Shutdown(10 * time.Second) // from another goroutine, as a signal handler would
+	hs.Server.Shutdown(10 * time.Second) // from another goroutine, as a signal handler would
 	wg.Wait()
-	<-hs.done
+	<-hs.Done()
 	total := 0
 	for _, n := range answered {
 		total += n
@@ -76,11 +77,11 @@ func TestShutdown(t *testing.T) {
 	if total < clients*10 {
 		t.Fatalf("only %d responses", total)
 	}
-	if c, err := net.Dial("tcp", hs.addr); err == nil {
+	if c, err := net.Dial("tcp", hs.Addr); err == nil {
 		c.Close()
 		t.Fatal("a new connection was accepted after shutdown")
 	}
-	if st := hs.srv.Stats(); st.Open != 0 || st.Requests != uint64(handled) {
+	if st := hs.Server.Stats(); st.Open != 0 || st.Requests != uint64(handled) {
 		t.Fatalf("stats after shutdown: %+v", st)
 	}
 }

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/biplane-go/biplane"
+	"github.com/biplane-go/biplane/internal/servertest"
 )
 
 // pattern is a reader of n bytes of a repeating, position-dependent
@@ -85,7 +86,7 @@ func streamHandler(closed chan struct{}) biplane.Handler {
 // TestStreamNetHTTP streams bodies of several sizes and framings to Go's
 // net/http client, which checks the framing (RFC 9112 §6.3, §7.1).
 func TestStreamNetHTTP(t *testing.T) {
-	hs := startServer(t, streamHandler(nil), biplane.Limits{})
+	hs := servertest.Start(t, &biplane.Server{Handler: streamHandler(nil)})
 	cases := []struct {
 		path    string
 		n       int64
@@ -106,7 +107,7 @@ func TestStreamNetHTTP(t *testing.T) {
 	defer client.CloseIdleConnections()
 	for _, tc := range cases {
 		t.Run(tc.path, func(t *testing.T) {
-			resp, err := client.Get("http://" + hs.addr + tc.path)
+			resp, err := client.Get("http://" + hs.Addr + tc.path)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -130,11 +131,11 @@ func TestStreamNetHTTP(t *testing.T) {
 // chunk size lines and trailing CRLFs crowd the room, and checks the
 // chunked framing byte for byte with httputil's decoder.
 func TestStreamSmallWriteBuffer(t *testing.T) {
-	hs := startServer(t, streamHandler(nil), biplane.Limits{WriteBufferSize: 64})
+	hs := servertest.Start(t, &biplane.Server{Handler: streamHandler(nil), Limits: biplane.Limits{WriteBufferSize: 64}})
 	for _, n := range []int{0, 1, 15, 16, 17, 40, 41, 63, 64, 65, 1000, 12345} {
-		c := hs.dial()
-		c.send(get("/chunked/" + strconv.Itoa(n)))
-		resp, err := http.ReadResponse(c.br, nil)
+		c := hs.Dial(t)
+		c.Send(get("/chunked/" + strconv.Itoa(n)))
+		resp, err := http.ReadResponse(c.Reader, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -151,9 +152,9 @@ func TestStreamSmallWriteBuffer(t *testing.T) {
 		c.Close()
 	}
 	// The raw framing too: every chunk has a valid size line.
-	c := hs.dial()
-	c.send("GET /chunked/300 HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
-	raw, err := io.ReadAll(c.br)
+	c := hs.Dial(t)
+	c.Send("GET /chunked/300 HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+	raw, err := io.ReadAll(c.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,10 +172,10 @@ func TestStreamSmallWriteBuffer(t *testing.T) {
 // TestStreamHTTP10 sends a stream of unknown length to an HTTP/1.0 client
 // by closing the connection at its end (RFC 9112 §6.3): no chunked coding.
 func TestStreamHTTP10(t *testing.T) {
-	hs := startServer(t, streamHandler(nil), biplane.Limits{})
-	c := hs.dial()
-	c.send("GET /chunked/10000 HTTP/1.0\r\n\r\n")
-	raw, err := io.ReadAll(c.br)
+	hs := servertest.Start(t, &biplane.Server{Handler: streamHandler(nil)})
+	c := hs.Dial(t)
+	c.Send("GET /chunked/10000 HTTP/1.0\r\n\r\n")
+	raw, err := io.ReadAll(c.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -192,15 +193,15 @@ func TestStreamHTTP10(t *testing.T) {
 // and closes the stream without reading it (RFC 9110 §9.3.2).
 func TestStreamHead(t *testing.T) {
 	closed := make(chan struct{}, 2)
-	hs := startServer(t, streamHandler(closed), biplane.Limits{})
-	c := hs.dial()
-	c.send("HEAD /len/5000 HTTP/1.1\r\nHost: t\r\n\r\n" + get("/len/10"))
-	resp, body := c.response("HEAD")
+	hs := servertest.Start(t, &biplane.Server{Handler: streamHandler(closed)})
+	c := hs.Dial(t)
+	c.Send("HEAD /len/5000 HTTP/1.1\r\nHost: t\r\n\r\n" + get("/len/10"))
+	resp, body := c.Response("HEAD")
 	if resp.ContentLength != 5000 || body != "" {
 		t.Errorf("HEAD: Content-Length %d, body %q; want 5000, none", resp.ContentLength, body)
 	}
 	<-closed
-	resp, body = c.response("GET")
+	resp, body = c.Response("GET")
 	checkPattern(t, []byte(body), 10)
 	_ = resp
 }
@@ -208,8 +209,8 @@ func TestStreamHead(t *testing.T) {
 // TestStreamPipelined answers requests pipelined behind streamed ones in
 // order, on the same connection (RFC 9112 §9.3.2).
 func TestStreamPipelined(t *testing.T) {
-	hs := startServer(t, streamHandler(nil), biplane.Limits{})
-	c := hs.dial()
+	hs := servertest.Start(t, &biplane.Server{Handler: streamHandler(nil)})
+	c := hs.Dial(t)
 	var reqs strings.Builder
 	sizes := []int{5, 20000, 0, 70000, 1}
 	for i, n := range sizes {
@@ -219,9 +220,9 @@ func TestStreamPipelined(t *testing.T) {
 		}
 		reqs.WriteString(get("/" + kind + "/" + strconv.Itoa(n) + "?step=1000"))
 	}
-	c.send(reqs.String())
+	c.Send(reqs.String())
 	for _, n := range sizes {
-		_, body := c.response("GET")
+		_, body := c.Response("GET")
 		checkPattern(t, []byte(body), int64(n))
 	}
 }
@@ -255,25 +256,25 @@ func (q *queue) Close() error { close(q.closed); return nil }
 // stream ends.
 func TestStreamWakeup(t *testing.T) {
 	queues := make(chan *queue, 1)
-	hs := startServer(t, biplane.HandlerFunc(func(r *biplane.Request) biplane.Response {
+	hs := servertest.Start(t, &biplane.Server{Handler: biplane.HandlerFunc(func(r *biplane.Request) biplane.Response {
 		if string(r.Path()) != "/events" {
 			return biplane.Response{Body: []byte("next")}
 		}
 		q := &queue{wake: r.Wakeup(), closed: make(chan struct{})}
 		queues <- q
 		return biplane.Response{ContentType: "text/event-stream", Stream: q}
-	}), biplane.Limits{})
-	c := hs.dial()
-	c.send(get("/events") + get("/next"))
+	})})
+	c := hs.Dial(t)
+	c.Send(get("/events") + get("/next"))
 	q := <-queues
-	resp, err := http.ReadResponse(c.br, nil)
+	resp, err := http.ReadResponse(c.Reader, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	br := bufio.NewReader(resp.Body)
 	for i := range 5 {
 		msg := "data: " + strconv.Itoa(i) + "\n\n"
-		hs.do(func() {
+		hs.Do(func() {
 			q.buf = append(q.buf, msg...)
 			q.wake.Wake()
 		})
@@ -286,7 +287,7 @@ func TestStreamWakeup(t *testing.T) {
 		}
 	}
 	var closedNow bool
-	hs.do(func() {
+	hs.Do(func() {
 		q.ended = true
 		q.wake.Wake()
 		closedNow = q.wake.Closed()
@@ -298,10 +299,10 @@ func TestStreamWakeup(t *testing.T) {
 		t.Fatalf("end of stream: %q, %v", rest, err)
 	}
 	<-q.closed
-	if _, body := c.response("GET"); body != "next" {
+	if _, body := c.Response("GET"); body != "next" {
 		t.Errorf("request after the stream: %q, want %q", body, "next")
 	}
-	hs.do(func() {
+	hs.Do(func() {
 		if !q.wake.Closed() {
 			t.Error("Wakeup.Closed is false after the stream ended")
 		}
@@ -313,15 +314,15 @@ func TestStreamWakeup(t *testing.T) {
 // has gone and a write fails, and closes the stream.
 func TestStreamPeerGone(t *testing.T) {
 	queues := make(chan *queue, 1)
-	hs := startServer(t, biplane.HandlerFunc(func(r *biplane.Request) biplane.Response {
+	hs := servertest.Start(t, &biplane.Server{Handler: biplane.HandlerFunc(func(r *biplane.Request) biplane.Response {
 		q := &queue{wake: r.Wakeup(), closed: make(chan struct{})}
 		queues <- q
 		return biplane.Response{Stream: q}
-	}), biplane.Limits{})
-	c := hs.dial()
-	c.send(get("/"))
+	})})
+	c := hs.Dial(t)
+	c.Send(get("/"))
 	q := <-queues
-	if _, err := http.ReadResponse(c.br, nil); err != nil {
+	if _, err := http.ReadResponse(c.Reader, nil); err != nil {
 		t.Fatal(err)
 	}
 	c.Close()
@@ -330,14 +331,14 @@ func TestStreamPeerGone(t *testing.T) {
 	for i := 0; ; i++ {
 		select {
 		case <-q.closed:
-			hs.waitConns(0)
+			hs.WaitConns(t, 0)
 			return
 		default:
 		}
 		if i == 1000 {
 			t.Fatal("stream still open after 1000 pushes to a closed peer")
 		}
-		hs.do(func() {
+		hs.Do(func() {
 			q.buf = append(q.buf, "data: x\n\n"...)
 			q.wake.Wake()
 		})
@@ -366,7 +367,7 @@ func (f *failing) Read(p []byte) (int, error) {
 // its Length, so the client sees an incomplete response rather than a
 // wrong one.
 func TestStreamAbort(t *testing.T) {
-	hs := startServer(t, biplane.HandlerFunc(func(r *biplane.Request) biplane.Response {
+	hs := servertest.Start(t, &biplane.Server{Handler: biplane.HandlerFunc(func(r *biplane.Request) biplane.Response {
 		switch string(r.Path()) {
 		case "/short":
 			return biplane.Response{Stream: &failing{n: 100, err: io.EOF}, Length: 1000}
@@ -374,11 +375,11 @@ func TestStreamAbort(t *testing.T) {
 			return biplane.Response{Stream: &failing{n: 10000, err: errors.New("disk on fire")}, Length: 20000}
 		}
 		return biplane.Response{Stream: &failing{n: 10000, err: errors.New("disk on fire")}}
-	}), biplane.Limits{})
+	})})
 	client := &http.Client{Transport: &http.Transport{}}
 	defer client.CloseIdleConnections()
 	for _, path := range []string{"/short", "/error-len", "/error-chunked"} {
-		resp, err := client.Get("http://" + hs.addr + path)
+		resp, err := client.Get("http://" + hs.Addr + path)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -388,22 +389,22 @@ func TestStreamAbort(t *testing.T) {
 			t.Errorf("%s: reading body: %v, want unexpected EOF", path, err)
 		}
 	}
-	hs.waitConns(0)
+	hs.WaitConns(t, 0)
 }
 
 // TestStreamIdleTimeout closes a stream that moves no byte for the idle
 // timeout, and closes the stream.
 func TestStreamIdleTimeout(t *testing.T) {
 	queues := make(chan *queue, 1)
-	hs := startServer(t, biplane.HandlerFunc(func(r *biplane.Request) biplane.Response {
+	hs := servertest.Start(t, &biplane.Server{Handler: biplane.HandlerFunc(func(r *biplane.Request) biplane.Response {
 		q := &queue{wake: r.Wakeup(), closed: make(chan struct{}), buf: []byte("hello")}
 		queues <- q
 		return biplane.Response{Stream: q}
-	}), biplane.Limits{IdleTimeout: 300 * time.Millisecond})
-	c := hs.dial()
-	c.send(get("/"))
+	}), Limits: biplane.Limits{IdleTimeout: 300 * time.Millisecond}})
+	c := hs.Dial(t)
+	c.Send(get("/"))
 	q := <-queues
-	resp, err := http.ReadResponse(c.br, nil)
+	resp, err := http.ReadResponse(c.Reader, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -415,8 +416,8 @@ func TestStreamIdleTimeout(t *testing.T) {
 	if _, err := io.ReadAll(resp.Body); !errors.Is(err, io.ErrUnexpectedEOF) {
 		t.Errorf("after the idle timeout: %v, want unexpected EOF", err)
 	}
-	hs.do(func() {
-		if n := hs.srv.Stats().IdleTimeouts; n != 1 {
+	hs.Do(func() {
+		if n := hs.Server.Stats().IdleTimeouts; n != 1 {
 			t.Errorf("IdleTimeouts = %d, want 1", n)
 		}
 	})
@@ -467,18 +468,18 @@ func (s *shout) Close() error { close(s.closed); return nil }
 // §7.8), including bytes the client sent right behind its request.
 func TestUpgrade(t *testing.T) {
 	upgrades := make(chan *shout, 1)
-	hs := startServer(t, biplane.HandlerFunc(func(r *biplane.Request) biplane.Response {
+	hs := servertest.Start(t, &biplane.Server{Handler: biplane.HandlerFunc(func(r *biplane.Request) biplane.Response {
 		s := &shout{closed: make(chan struct{})}
 		upgrades <- s
 		return biplane.Response{Status: 101, Upgrade: s, Header: []biplane.Field{
 			{Name: "Upgrade", Value: "shout"}, {Name: "Connection", Value: "Upgrade"}}}
-	}), biplane.Limits{})
+	})})
 
 	t.Run("bye", func(t *testing.T) {
-		c := hs.dial()
-		c.send("GET / HTTP/1.1\r\nHost: t\r\nUpgrade: shout\r\nConnection: Upgrade\r\n\r\nhello\n")
+		c := hs.Dial(t)
+		c.Send("GET / HTTP/1.1\r\nHost: t\r\nUpgrade: shout\r\nConnection: Upgrade\r\n\r\nhello\n")
 		s := <-upgrades
-		resp, err := http.ReadResponse(c.br, nil)
+		resp, err := http.ReadResponse(c.Reader, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -491,48 +492,48 @@ func TestUpgrade(t *testing.T) {
 		for _, want := range []string{"HELLO\n", "WORLD\n", "BYE\n"} {
 			switch want {
 			case "WORLD\n":
-				c.send("wor")
-				c.send("ld\n")
+				c.Send("wor")
+				c.Send("ld\n")
 			case "BYE\n":
-				c.send("bye\n")
+				c.Send("bye\n")
 			}
-			line, err := c.br.ReadString('\n')
+			line, err := c.Reader.ReadString('\n')
 			if err != nil || line != want {
 				t.Fatalf("got %q, %v; want %q", line, err, want)
 			}
 		}
-		c.expectEOF()
+		c.ExpectEOF()
 		<-s.closed
 	})
 
 	t.Run("peer shuts down sending", func(t *testing.T) {
 		// Its last input is still answered before the close.
-		c := hs.dial()
-		c.send("GET / HTTP/1.1\r\nHost: t\r\nUpgrade: shout\r\nConnection: Upgrade\r\n\r\nlast words\n")
+		c := hs.Dial(t)
+		c.Send("GET / HTTP/1.1\r\nHost: t\r\nUpgrade: shout\r\nConnection: Upgrade\r\n\r\nlast words\n")
 		s := <-upgrades
 		if err := c.Conn.(*net.TCPConn).CloseWrite(); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := http.ReadResponse(c.br, nil); err != nil {
+		if _, err := http.ReadResponse(c.Reader, nil); err != nil {
 			t.Fatal(err)
 		}
-		if line, err := c.br.ReadString('\n'); err != nil || line != "LAST WORDS\n" {
+		if line, err := c.Reader.ReadString('\n'); err != nil || line != "LAST WORDS\n" {
 			t.Fatalf("got %q, %v; want the answer to the last input", line, err)
 		}
-		c.expectEOF()
+		c.ExpectEOF()
 		<-s.closed
 	})
 
 	t.Run("peer closes", func(t *testing.T) {
-		c := hs.dial()
-		c.send("GET / HTTP/1.1\r\nHost: t\r\nUpgrade: shout\r\nConnection: Upgrade\r\n\r\n")
+		c := hs.Dial(t)
+		c.Send("GET / HTTP/1.1\r\nHost: t\r\nUpgrade: shout\r\nConnection: Upgrade\r\n\r\n")
 		s := <-upgrades
-		if _, err := http.ReadResponse(c.br, nil); err != nil {
+		if _, err := http.ReadResponse(c.Reader, nil); err != nil {
 			t.Fatal(err)
 		}
 		c.Close()
 		<-s.closed
-		hs.waitConns(0)
+		hs.WaitConns(t, 0)
 	})
 }
 
@@ -541,7 +542,7 @@ func TestUpgrade(t *testing.T) {
 // HTTP/1.0 request (RFC 9110 §7.8), and a 1xx other than 101.
 func TestUpgradeRefused(t *testing.T) {
 	closed := make(chan struct{}, 4)
-	hs := startServer(t, biplane.HandlerFunc(func(r *biplane.Request) biplane.Response {
+	hs := servertest.Start(t, &biplane.Server{Handler: biplane.HandlerFunc(func(r *biplane.Request) biplane.Response {
 		s := &shout{closed: make(chan struct{})}
 		go func() { <-s.closed; closed <- struct{}{} }()
 		switch string(r.Path()) {
@@ -554,16 +555,16 @@ func TestUpgradeRefused(t *testing.T) {
 			return biplane.Response{Status: 102, Upgrade: s}
 		}
 		return biplane.Response{Status: 101, Upgrade: s}
-	}), biplane.Limits{})
+	})})
 	for _, req := range []string{
 		get("/no-upgrade"),
 		get("/not-101"),
 		get("/102"),
 		"GET /http10 HTTP/1.0\r\nUpgrade: shout\r\nConnection: Upgrade\r\n\r\n",
 	} {
-		c := hs.dial()
-		c.send(req)
-		resp, _ := c.response("GET")
+		c := hs.Dial(t)
+		c.Send(req)
+		resp, _ := c.Response("GET")
 		if resp.StatusCode != 500 {
 			t.Errorf("%q: status %d, want 500", req, resp.StatusCode)
 		}
@@ -576,21 +577,21 @@ func TestUpgradeRefused(t *testing.T) {
 // ends, the next one on the same connection is out of its reach.
 func TestWakeupClose(t *testing.T) {
 	queues := make(chan *queue, 2)
-	hs := startServer(t, biplane.HandlerFunc(func(r *biplane.Request) biplane.Response {
+	hs := servertest.Start(t, &biplane.Server{Handler: biplane.HandlerFunc(func(r *biplane.Request) biplane.Response {
 		q := &queue{wake: r.Wakeup(), closed: make(chan struct{})}
 		queues <- q
 		return biplane.Response{Stream: q}
-	}), biplane.Limits{})
+	})})
 
-	c := hs.dial()
-	c.send(get("/a"))
+	c := hs.Dial(t)
+	c.Send(get("/a"))
 	first := <-queues
-	hs.do(func() { first.ended = true; first.wake.Wake() })
+	hs.Do(func() { first.ended = true; first.wake.Wake() })
 	<-first.closed
-	c.response("GET")
-	c.send(get("/b"))
+	c.Response("GET")
+	c.Send(get("/b"))
 	second := <-queues
-	hs.do(func() {
+	hs.Do(func() {
 		if !first.wake.Closed() {
 			t.Error("the first response's Wakeup is not Closed during the second response")
 		}
@@ -602,12 +603,12 @@ func TestWakeupClose(t *testing.T) {
 	// The client reads nothing more: queue far more than the socket
 	// buffers hold, then close from the program.
 	for range 64 {
-		hs.do(func() {
+		hs.Do(func() {
 			second.buf = append(second.buf, make([]byte, 64<<10)...)
 			second.wake.Wake()
 		})
 	}
-	hs.do(func() { second.wake.Close() })
+	hs.Do(func() { second.wake.Close() })
 	<-second.closed
-	hs.waitConns(0)
+	hs.WaitConns(t, 0)
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/biplane-go/biplane"
+	"github.com/biplane-go/biplane/internal/servertest"
 	"github.com/biplane-go/biplane/memsock"
 	"github.com/biplane-go/biplane/netsock"
 	"github.com/biplane-go/biplane/unixsock"
@@ -26,22 +27,22 @@ type pollingListener struct{ biplane.Listener }
 
 // exercise runs a little of everything over hs: keep-alive, pipelining, a
 // body, a refusal.
-func exercise(t *testing.T, hs *harness) {
+func exercise(t *testing.T, hs *servertest.Harness) {
 	t.Helper()
-	c := hs.dial()
+	c := hs.Dial(t)
 	for i := range 5 {
 		body := strconv.Itoa(i)
-		c.send("POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 1\r\n\r\n" + body + get("/"))
-		if resp, got := c.response("POST"); resp.StatusCode != 200 || got != body {
+		c.Send("POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 1\r\n\r\n" + body + get("/"))
+		if resp, got := c.Response("POST"); resp.StatusCode != 200 || got != body {
 			t.Fatalf("got %d %q, want 200 %q", resp.StatusCode, got, body)
 		}
-		c.response("GET")
+		c.Response("GET")
 	}
-	c.send("GET / HTTP/1.1\r\n\r\n") // no Host
-	if resp, _ := c.response("GET"); resp.StatusCode != 400 {
+	c.Send("GET / HTTP/1.1\r\n\r\n") // no Host
+	if resp, _ := c.Response("GET"); resp.StatusCode != 400 {
 		t.Fatalf("got %d, want 400", resp.StatusCode)
 	}
-	c.expectEOF()
+	c.ExpectEOF()
 }
 
 func TestPollingMode(t *testing.T) {
@@ -49,7 +50,7 @@ func TestPollingMode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hs := startServerOn(t, pollingListener{ln}, ln.Addr().String(), echo, biplane.Limits{})
+	hs := servertest.StartOn(t, &biplane.Server{Listener: pollingListener{ln}, Handler: echo}, ln.Addr().String())
 	exercise(t, hs)
 }
 
@@ -58,7 +59,7 @@ func TestPollMode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	exercise(t, startServerOn(t, ln, ln.Addr().String(), echo, biplane.Limits{}))
+	exercise(t, servertest.StartOn(t, &biplane.Server{Listener: ln, Handler: echo}, ln.Addr().String()))
 }
 
 // hiddenListener hides a net.Listener's type, so that netsock takes its
@@ -81,7 +82,7 @@ func TestNetsock(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			exercise(t, startServerOn(t, ln, nl.Addr().String(), echo, biplane.Limits{}))
+			exercise(t, servertest.StartOn(t, &biplane.Server{Listener: ln, Handler: echo}, nl.Addr().String()))
 		})
 	}
 }

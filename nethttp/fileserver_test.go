@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/biplane-go/biplane"
+	"github.com/biplane-go/biplane/internal/servertest"
 	"github.com/biplane-go/biplane/nethttp"
 )
 
@@ -80,15 +81,15 @@ var fileCases = []struct {
 }
 
 func TestFileServer(t *testing.T) {
-	hs := startServer(t, nethttp.Handler(http.FileServerFS(testFS)), biplane.Limits{})
-	c := client()
+	hs := servertest.Start(t, &biplane.Server{Handler: nethttp.Handler(http.FileServerFS(testFS))})
+	c := servertest.NewClient(t)
 	for _, tc := range fileCases {
 		t.Run(tc.name, func(t *testing.T) {
-			req := newRequest(t, tc.method, hs.url+tc.path, nil)
+			req := newRequest(t, tc.method, hs.URL+tc.path, nil)
 			for k, v := range tc.header {
 				req.Header.Set(k, v)
 			}
-			resp, body := roundTrip(t, c, req)
+			resp, body := servertest.RoundTrip(t, c, req)
 			if resp.StatusCode != tc.status {
 				t.Fatalf("status %d, want %d; body %q", resp.StatusCode, tc.status, body)
 			}
@@ -118,25 +119,25 @@ func TestFileServer(t *testing.T) {
 // a HEAD or 304 response carries no body bytes, so that a request
 // pipelined behind it is answered correctly.
 func TestFileServerRaw(t *testing.T) {
-	hs := startServer(t, nethttp.Handler(http.FileServerFS(testFS)), biplane.Limits{})
-	c := hs.dial()
-	c.send("HEAD /a.txt HTTP/1.1\r\nHost: t\r\n\r\n" +
+	hs := servertest.Start(t, &biplane.Server{Handler: nethttp.Handler(http.FileServerFS(testFS))})
+	c := hs.Dial(t)
+	c.Send("HEAD /a.txt HTTP/1.1\r\nHost: t\r\n\r\n" +
 		"GET /a.txt HTTP/1.1\r\nHost: t\r\nIf-Modified-Since: " + lastModified + "\r\n\r\n" +
 		"GET /a.txt HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
-	head := c.head()
+	head := c.Head()
 	if !strings.HasPrefix(head, "HTTP/1.1 200 OK\r\n") || !strings.Contains(head, "\r\nContent-Length: 16\r\n") {
 		t.Errorf("HEAD: %q", head)
 	}
-	head = c.head()
+	head = c.Head()
 	if !strings.HasPrefix(head, "HTTP/1.1 304 Not Modified\r\n") || strings.Contains(head, "Content-Length") ||
 		strings.Contains(head, "Content-Type") {
 		t.Errorf("304: %q", head)
 	}
-	resp, body := c.response("GET")
+	resp, body := c.Response("GET")
 	if resp.StatusCode != 200 || body != "0123456789abcdef" {
 		t.Errorf("GET after HEAD and 304: %d %q", resp.StatusCode, body)
 	}
-	c.expectEOF()
+	c.ExpectEOF()
 }
 
 // TestFileServerDir serves files from a real directory, one larger than
@@ -157,53 +158,53 @@ func TestFileServerDir(t *testing.T) {
 		Handler:          http.StripPrefix("/bounded", http.FileServer(http.Dir(dir))),
 		MaxResponseBytes: 64 << 10,
 	})
-	hs := startServer(t, &mux, biplane.Limits{})
-	c := client()
+	hs := servertest.Start(t, &biplane.Server{Handler: &mux})
+	c := servertest.NewClient(t)
 
-	resp, body := roundTrip(t, c, newRequest(t, "GET", hs.url+"/big.bin", nil))
+	resp, body := servertest.RoundTrip(t, c, newRequest(t, "GET", hs.URL+"/big.bin", nil))
 	if resp.StatusCode != 200 || body != string(big) {
 		t.Errorf("big.bin: status %d, %d bytes, want 200 and %d bytes", resp.StatusCode, len(body), len(big))
 	}
-	resp, body = roundTrip(t, c, newRequest(t, "GET", hs.url+"/bounded/small.txt", nil))
+	resp, body = servertest.RoundTrip(t, c, newRequest(t, "GET", hs.URL+"/bounded/small.txt", nil))
 	if resp.StatusCode != 200 || body != "small\n" {
 		t.Errorf("bounded small.txt: %d %q", resp.StatusCode, body)
 	}
 	for _, method := range []string{"GET", "HEAD"} {
-		resp, body = roundTrip(t, c, newRequest(t, method, hs.url+"/bounded/big.bin", nil))
+		resp, body = servertest.RoundTrip(t, c, newRequest(t, method, hs.URL+"/bounded/big.bin", nil))
 		if resp.StatusCode != 500 {
 			t.Errorf("%s bounded big.bin: status %d, want 500 (over MaxResponseBytes); body %.100q", method, resp.StatusCode, body)
 		}
 	}
-	req := newRequest(t, "GET", hs.url+"/bounded/big.bin", nil)
+	req := newRequest(t, "GET", hs.URL+"/bounded/big.bin", nil)
 	req.Header.Set("Range", "bytes=1000-1999")
-	resp, body = roundTrip(t, c, req)
+	resp, body = servertest.RoundTrip(t, c, req)
 	if resp.StatusCode != 206 || body != string(big[1000:2000]) {
 		t.Errorf("range of bounded big.bin: status %d, %d bytes", resp.StatusCode, len(body))
 	}
 }
 
 func TestFileServerCurl(t *testing.T) {
-	hs := startServer(t, nethttp.Handler(http.FileServerFS(testFS)), biplane.Limits{})
+	hs := servertest.Start(t, &biplane.Server{Handler: nethttp.Handler(http.FileServerFS(testFS))})
 	cases := []struct {
 		name string
 		args []string
 		want []string
 		not  []string
 	}{
-		{"GET", []string{"-i", hs.url + "/a.txt"},
+		{"GET", []string{"-i", hs.URL + "/a.txt"},
 			[]string{"HTTP/1.1 200 OK\r\n", "Content-Length: 16\r\n", "\r\n\r\n0123456789abcdef"}, nil},
-		{"HEAD", []string{"-I", hs.url + "/a.txt"},
+		{"HEAD", []string{"-I", hs.URL + "/a.txt"},
 			[]string{"HTTP/1.1 200 OK\r\n", "Content-Length: 16\r\n", "Last-Modified: " + lastModified}, []string{"0123"}},
-		{"range", []string{"-i", "--range", "3-6", hs.url + "/a.txt"},
+		{"range", []string{"-i", "--range", "3-6", hs.URL + "/a.txt"},
 			[]string{"HTTP/1.1 206 Partial Content\r\n", "Content-Range: bytes 3-6/16\r\n", "\r\n\r\n3456"}, nil},
-		{"If-Modified-Since", []string{"-i", "-z", lastModified, hs.url + "/a.txt"},
+		{"If-Modified-Since", []string{"-i", "-z", lastModified, hs.URL + "/a.txt"},
 			[]string{"HTTP/1.1 304 Not Modified\r\n"}, []string{"0123"}},
-		{"redirect followed", []string{"-i", "-L", hs.url + "/dir"},
+		{"redirect followed", []string{"-i", "-L", hs.URL + "/dir"},
 			[]string{"HTTP/1.1 301 Moved Permanently\r\n", "Location: dir/\r\n", "HTTP/1.1 200 OK\r\n", "b.txt"}, nil},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			out := curl(t, tc.args...)
+			out := servertest.Curl(t, tc.args...)
 			for _, w := range tc.want {
 				if !strings.Contains(out, w) {
 					t.Errorf("curl output lacks %q:\n%s", w, out)

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/biplane-go/biplane"
+	"github.com/biplane-go/biplane/internal/servertest"
 	"github.com/biplane-go/biplane/nethttp"
 )
 
@@ -40,8 +41,8 @@ func itemsMux() *http.ServeMux {
 // TestServeMux runs an http.ServeMux with Go 1.22 patterns through the
 // adapter: methods, wildcards, 405 with Allow, redirects, 404.
 func TestServeMux(t *testing.T) {
-	hs := startServer(t, nethttp.Handler(itemsMux()), biplane.Limits{})
-	c := client()
+	hs := servertest.Start(t, &biplane.Server{Handler: nethttp.Handler(itemsMux())})
+	c := servertest.NewClient(t)
 	cases := []struct {
 		method, path, body string
 		status             int
@@ -69,7 +70,7 @@ func TestServeMux(t *testing.T) {
 			if tc.body != "" {
 				body = strings.NewReader(tc.body)
 			}
-			resp, got := roundTrip(t, c, newRequest(t, tc.method, hs.url+tc.path, body))
+			resp, got := servertest.RoundTrip(t, c, newRequest(t, tc.method, hs.URL+tc.path, body))
 			if resp.StatusCode != tc.status || got != tc.want {
 				t.Errorf("got %d %q, want %d %q", resp.StatusCode, got, tc.status, tc.want)
 			}
@@ -82,9 +83,9 @@ func TestServeMux(t *testing.T) {
 	}
 	t.Run("path cleaned and redirected", func(t *testing.T) {
 		// net/http's client would not send "..": the raw connection does.
-		c := hs.dial()
-		c.send("GET /items/../items/7 HTTP/1.1\r\nHost: t\r\n\r\n")
-		resp, _ := c.response("GET")
+		c := hs.Dial(t)
+		c.Send("GET /items/../items/7 HTTP/1.1\r\nHost: t\r\n\r\n")
+		resp, _ := c.Response("GET")
 		if resp.StatusCode != 307 || resp.Header.Get("Location") != "/items/7" {
 			t.Errorf("got %d, Location %q; want 307 to /items/7", resp.StatusCode, resp.Header.Get("Location"))
 		}
@@ -102,8 +103,8 @@ func TestBiplaneMuxPathValues(t *testing.T) {
 		fmt.Fprintf(w, "%s|%q", r.Pattern, r.PathValue("$"))
 	}))
 	mux.Handle("/api/", nethttp.Handler(http.StripPrefix("/api", itemsMux())))
-	hs := startServer(t, &mux, biplane.Limits{})
-	c := client()
+	hs := servertest.Start(t, &biplane.Server{Handler: &mux})
+	c := servertest.NewClient(t)
 	cases := []struct{ path, want string }{
 		{"/b/x%20y/c/d", "GET /b/{id}/{rest...}|x y|c/d"},
 		{"/b/1/", "GET /b/{id}/{rest...}|1|"},
@@ -111,7 +112,7 @@ func TestBiplaneMuxPathValues(t *testing.T) {
 		{"/api/items/9", "item 9 (GET /items/{id})"}, // the ServeMux's own pattern wins
 	}
 	for _, tc := range cases {
-		resp, got := roundTrip(t, c, newRequest(t, "GET", hs.url+tc.path, nil))
+		resp, got := servertest.RoundTrip(t, c, newRequest(t, "GET", hs.URL+tc.path, nil))
 		if resp.StatusCode != 200 || got != tc.want {
 			t.Errorf("%s: got %d %q, want 200 %q", tc.path, resp.StatusCode, got, tc.want)
 		}
@@ -143,34 +144,34 @@ func TestMiddleware(t *testing.T) {
 		calls++
 		echo(w, r)
 	}))
-	hs := startServer(t, &mux, biplane.Limits{MaxBodyBytes: 64})
-	c := client()
+	hs := servertest.Start(t, &biplane.Server{Handler: &mux, Limits: biplane.Limits{MaxBodyBytes: 64}})
+	c := servertest.NewClient(t)
 
-	resp, got := roundTrip(t, c, newRequest(t, "POST", hs.url+"/limited/", strings.NewReader("0123456789")))
+	resp, got := servertest.RoundTrip(t, c, newRequest(t, "POST", hs.URL+"/limited/", strings.NewReader("0123456789")))
 	if resp.StatusCode != 200 || got != "0123456789" {
 		t.Errorf("MaxBytesHandler, 10 bytes: %d %q", resp.StatusCode, got)
 	}
-	resp, got = roundTrip(t, c, newRequest(t, "POST", hs.url+"/limited/", strings.NewReader("0123456789a")))
+	resp, got = servertest.RoundTrip(t, c, newRequest(t, "POST", hs.URL+"/limited/", strings.NewReader("0123456789a")))
 	if resp.StatusCode != 413 || !strings.Contains(got, "request body too large") {
 		t.Errorf("MaxBytesHandler, 11 bytes: %d %q, want the handler's 413", resp.StatusCode, got)
 	}
-	resp, got = roundTrip(t, c, newRequest(t, "GET", hs.url+"/wrapped/a.txt", nil))
+	resp, got = servertest.RoundTrip(t, c, newRequest(t, "GET", hs.URL+"/wrapped/a.txt", nil))
 	if resp.StatusCode != 200 || got != "0123456789abcdef" || resp.Header.Get("X-Middleware") != "yes" {
 		t.Errorf("StripPrefix + header middleware: %d %q %v", resp.StatusCode, got, resp.Header)
 	}
 
 	// The core's MaxBodyBytes holds with the adapter mounted: 413 before
 	// the handler runs (RFC 9110 §15.5.14).
-	resp, got = roundTrip(t, c, newRequest(t, "POST", hs.url+"/counted", strings.NewReader(strings.Repeat("x", 65))))
+	resp, got = servertest.RoundTrip(t, c, newRequest(t, "POST", hs.URL+"/counted", strings.NewReader(strings.Repeat("x", 65))))
 	if resp.StatusCode != 413 {
 		t.Errorf("over MaxBodyBytes: %d %q, want 413", resp.StatusCode, got)
 	}
-	resp, got = roundTrip(t, c, newRequest(t, "POST", hs.url+"/counted", strings.NewReader(strings.Repeat("x", 64))))
+	resp, got = servertest.RoundTrip(t, c, newRequest(t, "POST", hs.URL+"/counted", strings.NewReader(strings.Repeat("x", 64))))
 	if resp.StatusCode != 200 || len(got) != 64 {
 		t.Errorf("at MaxBodyBytes: %d, %d bytes, want 200 and 64", resp.StatusCode, len(got))
 	}
 	var n int
-	hs.do(func() { n = calls })
+	hs.Do(func() { n = calls })
 	if n != 1 {
 		t.Errorf("handler ran %d times, want 1 (not for the 413)", n)
 	}

@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/biplane-go/biplane"
+	"github.com/biplane-go/biplane/internal/servertest"
 	"github.com/biplane-go/biplane/nethttp"
 )
 
@@ -51,7 +52,7 @@ func inspect(w http.ResponseWriter, r *http.Request) {
 // TestRequestFields sends raw requests and checks the http.Request that
 // the handler saw.
 func TestRequestFields(t *testing.T) {
-	hs := startServer(t, nethttp.HandlerFunc(inspect), biplane.Limits{})
+	hs := servertest.Start(t, &biplane.Server{Handler: nethttp.HandlerFunc(inspect)})
 	cases := []struct {
 		name  string
 		raw   string
@@ -138,9 +139,9 @@ func TestRequestFields(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			c := hs.dial()
-			c.send(tc.raw)
-			resp, body := c.response("GET")
+			c := hs.Dial(t)
+			c.Send(tc.raw)
+			resp, body := c.Response("GET")
 			if resp.StatusCode != 200 {
 				t.Fatalf("status %d: %s", resp.StatusCode, body)
 			}
@@ -185,14 +186,14 @@ func TestRequestLifetime(t *testing.T) {
 	})
 	base, cancelBase := context.WithCancel(context.WithValue(context.Background(), ctxKey{}, "base"))
 	defer cancelBase()
-	hs := startServer(t, &nethttp.Adapter{Handler: h, BaseContext: base}, biplane.Limits{})
-	resp, body := roundTrip(t, client(), newRequest(t, "POST", hs.url+"/", strings.NewReader("abcdef")))
+	hs := servertest.Start(t, &biplane.Server{Handler: &nethttp.Adapter{Handler: h, BaseContext: base}})
+	resp, body := servertest.RoundTrip(t, servertest.NewClient(t), newRequest(t, "POST", hs.URL+"/", strings.NewReader("abcdef")))
 	if resp.StatusCode != 200 || body != "abc" {
 		t.Fatalf("got %d %q", resp.StatusCode, body)
 	}
 	var ctxErr, readErr error
 	var value any
-	hs.do(func() {
+	hs.Do(func() {
 		ctxErr = kept.Context().Err()
 		value = kept.Context().Value(ctxKey{})
 		_, readErr = kept.Body.Read(make([]byte, 3))
@@ -233,14 +234,14 @@ func TestBodyReads(t *testing.T) {
 			w.Write(out)
 		}
 	})
-	hs := startServer(t, h, biplane.Limits{})
-	c := client()
+	hs := servertest.Start(t, &biplane.Server{Handler: h})
+	c := servertest.NewClient(t)
 	for path, want := range map[string]string{
 		"/copy":  "0123456789",
 		"/close": http.ErrBodyReadAfterClose.Error(),
 		"/small": "0123456789",
 	} {
-		resp, body := roundTrip(t, c, newRequest(t, "POST", hs.url+path, strings.NewReader("0123456789")))
+		resp, body := servertest.RoundTrip(t, c, newRequest(t, "POST", hs.URL+path, strings.NewReader("0123456789")))
 		if resp.StatusCode != 200 || body != want {
 			t.Errorf("%s: %d %q, want %q", path, resp.StatusCode, body, want)
 		}
@@ -250,15 +251,15 @@ func TestBodyReads(t *testing.T) {
 // TestBadTarget: a target the core accepts but net/url refuses is 400.
 func TestBadTarget(t *testing.T) {
 	called := false
-	hs := startServer(t, nethttp.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { called = true }), biplane.Limits{})
-	c := hs.dial()
+	hs := servertest.Start(t, &biplane.Server{Handler: nethttp.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { called = true })})
+	c := hs.Dial(t)
 	// The core accepts "[" in an authority; net/url wants a bracketed IPv6.
-	c.send("GET http://[x/ HTTP/1.1\r\nHost: h\r\n\r\n")
-	resp, body := c.response("GET")
+	c.Send("GET http://[x/ HTTP/1.1\r\nHost: h\r\n\r\n")
+	resp, body := c.Response("GET")
 	if resp.StatusCode != 400 {
 		t.Errorf("status %d %q, want 400", resp.StatusCode, body)
 	}
-	hs.do(func() {
+	hs.Do(func() {
 		if called {
 			t.Error("handler called")
 		}
@@ -269,7 +270,7 @@ func TestBadTarget(t *testing.T) {
 // several values, and several values it sets leave as several fields,
 // in order, through Go's client both ways.
 func TestHeaderRoundTrip(t *testing.T) {
-	hs := startServer(t, nethttp.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	hs := servertest.Start(t, &biplane.Server{Handler: nethttp.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		for k, vs := range r.Header {
 			if strings.HasPrefix(k, "X-") {
 				for _, v := range vs {
@@ -277,12 +278,12 @@ func TestHeaderRoundTrip(t *testing.T) {
 				}
 			}
 		}
-	}), biplane.Limits{})
-	req := newRequest(t, "GET", hs.url+"/", nil)
+	})})
+	req := newRequest(t, "GET", hs.URL+"/", nil)
 	req.Header["X-A"] = []string{"1", "2", "3"}
 	req.Header["X-B"] = []string{"only"}
 	req.Header["X-Empty"] = []string{""}
-	resp, _ := roundTrip(t, client(), req)
+	resp, _ := servertest.RoundTrip(t, servertest.NewClient(t), req)
 	for k, want := range map[string][]string{"Echo-X-A": {"1", "2", "3"}, "Echo-X-B": {"only"}, "Echo-X-Empty": {""}} {
 		if got := resp.Header[k]; !slices.Equal(got, want) {
 			t.Errorf("%s: %q, want %q", k, got, want)

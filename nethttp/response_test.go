@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/biplane-go/biplane"
+	"github.com/biplane-go/biplane/internal/servertest"
 	"github.com/biplane-go/biplane/nethttp"
 )
 
@@ -222,13 +223,13 @@ func TestResponses(t *testing.T) {
 		}
 		lastErr = responseCases[current].handler(w, r)
 	})
-	hs := startServer(t, h, biplane.Limits{})
+	hs := servertest.Start(t, &biplane.Server{Handler: h})
 	for i, tc := range responseCases {
 		t.Run(tc.name, func(t *testing.T) {
-			hs.do(func() { current, lastErr = i, nil })
-			c := hs.dial()
-			c.send(tc.method + " / HTTP/1.1\r\nHost: t\r\n\r\nGET /ok HTTP/1.1\r\nHost: t\r\n\r\n")
-			head := c.head()
+			hs.Do(func() { current, lastErr = i, nil })
+			c := hs.Dial(t)
+			c.Send(tc.method + " / HTTP/1.1\r\nHost: t\r\n\r\nGET /ok HTTP/1.1\r\nHost: t\r\n\r\n")
+			head := c.Head()
 			resp, err := http.ReadResponse(bufio.NewReader(strings.NewReader(head)), &http.Request{Method: tc.method})
 			if err != nil {
 				t.Fatalf("%v: %q", err, head)
@@ -240,7 +241,7 @@ func TestResponses(t *testing.T) {
 			if tc.method == "HEAD" || tc.status == 204 || tc.status == 304 {
 				body = nil
 			}
-			if _, err := io.ReadFull(c.br, body); err != nil {
+			if _, err := io.ReadFull(c.Reader, body); err != nil {
 				t.Fatalf("body: %v", err)
 			}
 			if string(body) != tc.body {
@@ -257,11 +258,11 @@ func TestResponses(t *testing.T) {
 				}
 			}
 			// The pipelined request is answered right after: framing held.
-			if resp, body := c.response("GET"); resp.StatusCode != 200 || body != "ok" {
+			if resp, body := c.Response("GET"); resp.StatusCode != 200 || body != "ok" {
 				t.Errorf("next request: %d %q", resp.StatusCode, body)
 			}
 			var err2 error
-			hs.do(func() { err2 = lastErr })
+			hs.Do(func() { err2 = lastErr })
 			if !errors.Is(err2, tc.wantErr) {
 				t.Errorf("handler's write error %v, want %v", err2, tc.wantErr)
 			}
@@ -272,17 +273,17 @@ func TestResponses(t *testing.T) {
 // TestConnectionClose: "Connection: close" from the handler closes the
 // connection after the response (RFC 9112 §9.6).
 func TestConnectionClose(t *testing.T) {
-	hs := startServer(t, nethttp.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	hs := servertest.Start(t, &biplane.Server{Handler: nethttp.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Connection", "close")
 		io.WriteString(w, "bye")
-	}), biplane.Limits{})
-	c := hs.dial()
-	c.send("GET / HTTP/1.1\r\nHost: t\r\n\r\n")
-	resp, body := c.response("GET")
+	})})
+	c := hs.Dial(t)
+	c.Send("GET / HTTP/1.1\r\nHost: t\r\n\r\n")
+	resp, body := c.Response("GET")
 	if resp.StatusCode != 200 || body != "bye" || !resp.Close {
 		t.Errorf("got %d %q close=%v", resp.StatusCode, body, resp.Close)
 	}
-	c.expectEOF()
+	c.ExpectEOF()
 }
 
 // TestResponseBound: bodies up to MaxResponseBytes are sent, larger ones
@@ -306,15 +307,15 @@ func TestResponseBound(t *testing.T) {
 		}
 		errs = append(errs, err)
 	})
-	hs := startServer(t, &nethttp.Adapter{Handler: h, MaxResponseBytes: max}, biplane.Limits{})
-	c := client()
+	hs := servertest.Start(t, &biplane.Server{Handler: &nethttp.Adapter{Handler: h, MaxResponseBytes: max}})
+	c := servertest.NewClient(t)
 	for _, path := range []string{"/write", "/string", "/readfrom"} {
 		for _, n := range []int{0, 1, max - 1, max, max + 1, 3 * max} {
 			for _, method := range []string{"GET", "HEAD"} {
-				url := hs.url + path + "?n=" + strings.Repeat("x", n)
-				resp, body := roundTrip(t, c, newRequest(t, method, url, nil))
+				url := hs.URL + path + "?n=" + strings.Repeat("x", n)
+				resp, body := servertest.RoundTrip(t, c, newRequest(t, method, url, nil))
 				var last error
-				hs.do(func() { last = errs[len(errs)-1] })
+				hs.Do(func() { last = errs[len(errs)-1] })
 				if n <= max {
 					if resp.StatusCode != 200 || resp.ContentLength != int64(n) && !(method == "HEAD" && n == 0) ||
 						method == "GET" && len(body) != n {
@@ -339,7 +340,8 @@ func TestResponseBound(t *testing.T) {
 // TestPanics: a panic in the handler, http.ErrAbortHandler included, is
 // the core's: 500, and OnPanic sees the value; the server goes on.
 func TestPanics(t *testing.T) {
-	hs := startServer(t, nethttp.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	var panics []any // OnPanic's values, on the loop
+	hs := servertest.Start(t, &biplane.Server{Handler: nethttp.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case "/abort":
 			io.WriteString(w, "partial")
@@ -350,19 +352,20 @@ func TestPanics(t *testing.T) {
 			w.WriteHeader(42)
 		}
 		io.WriteString(w, "fine")
-	}), biplane.Limits{})
-	c := client()
+	}), OnPanic: func(v any) { panics = append(panics, v) }})
+	c := servertest.NewClient(t)
 	for _, path := range []string{"/abort", "/panic", "/code"} {
-		resp, body := roundTrip(t, c, newRequest(t, "GET", hs.url+path, nil))
+		resp, body := servertest.RoundTrip(t, c, newRequest(t, "GET", hs.URL+path, nil))
 		if resp.StatusCode != 500 || body != "500 internal server error\n" {
 			t.Errorf("%s: %d %q, want 500", path, resp.StatusCode, body)
 		}
 	}
-	resp, body := roundTrip(t, c, newRequest(t, "GET", hs.url+"/", nil))
+	resp, body := servertest.RoundTrip(t, c, newRequest(t, "GET", hs.URL+"/", nil))
 	if resp.StatusCode != 200 || body != "fine" {
 		t.Errorf("after the panics: %d %q", resp.StatusCode, body)
 	}
-	p := hs.panicked()
+	var p []any
+	hs.Do(func() { p = append(p, panics...) })
 	if len(p) != 3 || p[0] != http.ErrAbortHandler || p[1] != "on purpose" ||
 		!strings.Contains(p[2].(string), "invalid WriteHeader code 42") {
 		t.Errorf("OnPanic saw %q", p)
@@ -374,7 +377,7 @@ func TestPanics(t *testing.T) {
 // http.ResponseController says ErrNotSupported.
 func TestUnsupported(t *testing.T) {
 	var results []string
-	hs := startServer(t, nethttp.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	hs := servertest.Start(t, &biplane.Server{Handler: nethttp.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, flusher := w.(http.Flusher)
 		_, hijacker := w.(http.Hijacker)
 		rc := http.NewResponseController(w)
@@ -386,13 +389,13 @@ func TestUnsupported(t *testing.T) {
 		}
 		results = append(results, fmt.Sprint(flusher, hijacker))
 		io.WriteString(w, "done")
-	}), biplane.Limits{})
-	resp, body := roundTrip(t, client(), newRequest(t, "GET", hs.url+"/", nil))
+	})})
+	resp, body := servertest.RoundTrip(t, servertest.NewClient(t), newRequest(t, "GET", hs.URL+"/", nil))
 	if resp.StatusCode != 200 || body != "done" {
 		t.Fatalf("got %d %q", resp.StatusCode, body)
 	}
 	var got string
-	hs.do(func() { got = strings.Join(results, " ") })
+	hs.Do(func() { got = strings.Join(results, " ") })
 	if want := "true true true true true false false"; got != want {
 		t.Errorf("ErrNotSupported from Flush, Hijack, SetReadDeadline, SetWriteDeadline, EnableFullDuplex, then Flusher, Hijacker: %s, want %s", got, want)
 	}

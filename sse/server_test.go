@@ -18,120 +18,20 @@ import (
 	"time"
 
 	"github.com/biplane-go/biplane"
-	"github.com/biplane-go/biplane/unixsock"
+	"github.com/biplane-go/biplane/internal/servertest"
 )
 
-// A harness runs a Server over a real socket on 127.0.0.1 in a goroutine
-// of its own, as a program's loop: the test talks to it through sockets,
-// and runs code on the loop (publishing, say) with do.
-type harness struct {
-	t     *testing.T
-	srv   *biplane.Server
-	ln    *unixsock.Listener
-	addr  string
-	calls chan func()
-	done  chan struct{}
-}
-
-// startServer starts serving h. If each is not nil, the loop calls it
-// before every step, as a program calls its own work.
-func startServer(t *testing.T, h biplane.Handler, lim biplane.Limits, each func()) *harness {
+// waitLen waits until b has n subscribers.
+func waitLen(t *testing.T, hs *servertest.Harness, b *Broker, n int) {
 	t.Helper()
-	ln, err := unixsock.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := &harness{
-		t:     t,
-		srv:   &biplane.Server{Listener: ln, Handler: h, Limits: lim},
-		ln:    ln,
-		addr:  ln.Addr().String(),
-		calls: make(chan func(), 1),
-		done:  make(chan struct{}),
-	}
-	wait := 100 * time.Millisecond // do wakes the loop; this is a backstop
-	if each != nil {
-		wait = 5 * time.Millisecond
-	}
-	go func() {
-		defer close(hs.done)
-		for {
-			if each != nil {
-				each()
-			}
-			if !hs.srv.Step() {
-				return
-			}
-			for ran := true; ran; {
-				select {
-				case f := <-hs.calls:
-					f()
-				default:
-					ran = false
-				}
-			}
-			hs.srv.Wait(wait)
-		}
-	}()
-	t.Cleanup(func() {
-		hs.do(func() { hs.srv.Close() })
-		<-hs.done
-		if err := hs.srv.Err(); err != nil {
-			t.Errorf("server stopped with %v", err)
-		}
-	})
-	return hs
-}
-
-// do runs f on the server's loop and waits for it.
-func (hs *harness) do(f func()) {
-	ran := make(chan struct{})
-	select {
-	case hs.calls <- func() { f(); close(ran) }:
-		hs.ln.Wake()
-	case <-hs.done:
-		return
-	}
-	select {
-	case <-ran:
-	case <-hs.done:
-	}
-}
-
-// waitFor waits until cond, evaluated on the loop, holds, failing after a
-// generous bound. It polls: the counts it waits for are states, not
-// events, and each poll is a round trip through the loop.
-func (hs *harness) waitFor(what string, cond func() bool) {
-	hs.t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		var ok bool
-		hs.do(func() { ok = cond() })
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			hs.t.Fatalf("still waiting for %s", what)
-		}
-		time.Sleep(time.Millisecond) // a poll interval, not a synchronisation
-	}
-}
-
-func (hs *harness) waitLen(b *Broker, n int) {
-	hs.t.Helper()
-	hs.waitFor("Len() == "+strconv.Itoa(n), func() bool { return b.Len() == n })
-}
-
-func (hs *harness) waitConns(n int) {
-	hs.t.Helper()
-	hs.waitFor("Conns() == "+strconv.Itoa(n), func() bool { return hs.srv.Conns() == n })
+	hs.WaitFor(t, "Len() == "+strconv.Itoa(n), func() bool { return b.Len() == n })
 }
 
 // publish publishes evs on the loop.
-func (hs *harness) publish(b *Broker, evs ...Event) {
-	hs.t.Helper()
+func publish(t *testing.T, hs *servertest.Harness, b *Broker, evs ...Event) {
+	t.Helper()
 	var err error
-	hs.do(func() {
+	hs.Do(func() {
 		for _, ev := range evs {
 			if err = b.Publish(ev); err != nil {
 				return
@@ -139,7 +39,7 @@ func (hs *harness) publish(b *Broker, evs ...Event) {
 		}
 	})
 	if err != nil {
-		hs.t.Fatal(err)
+		t.Fatal(err)
 	}
 }
 
@@ -154,11 +54,11 @@ type sseClient struct {
 }
 
 // get subscribes with Go's net/http client and checks the response head.
-func get(t *testing.T, hs *harness, path string, header ...string) *sseClient {
+func get(t *testing.T, hs *servertest.Harness, path string, header ...string) *sseClient {
 	t.Helper()
 	tr := &http.Transport{DisableCompression: true}
 	client := &http.Client{Transport: tr, Timeout: 60 * time.Second}
-	req, err := http.NewRequest("GET", "http://"+hs.addr+path, nil)
+	req, err := http.NewRequest("GET", "http://"+hs.Addr+path, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -268,13 +168,13 @@ func TestStreamEvents(t *testing.T) {
 	for _, n := range []int{1, 3, 10} {
 		t.Run(strconv.Itoa(n)+" subscribers", func(t *testing.T) {
 			b := &Broker{}
-			hs := startServer(t, eventsHandler(b), biplane.Limits{}, nil)
+			hs := servertest.Start(t, &biplane.Server{Handler: eventsHandler(b)})
 			clients := make([]*sseClient, n)
 			for i := range clients {
 				clients[i] = get(t, hs, "/events")
 			}
-			hs.waitLen(b, n)
-			hs.publish(b, events...)
+			waitLen(t, hs, b, n)
+			publish(t, hs, b, events...)
 			for i, c := range clients {
 				lastID, retry := "", int64(-1)
 				for _, ev := range events {
@@ -298,7 +198,7 @@ func TestStreamEvents(t *testing.T) {
 				}
 			}
 			var st Stats
-			hs.do(func() { st = b.Stats() })
+			hs.Do(func() { st = b.Stats() })
 			if st.Subscribed != uint64(n) || st.Published != uint64(len(events)) || st.Dropped != 0 {
 				t.Errorf("stats %+v", st)
 			}
@@ -357,16 +257,16 @@ func TestSlowSubscriber(t *testing.T) {
 			if !tc.reads {
 				lim.WriteTimeout = 200 * time.Millisecond
 			}
-			hs := startServer(t, eventsHandler(b), lim, nil)
+			hs := servertest.Start(t, &biplane.Server{Handler: eventsHandler(b), Limits: lim})
 			fast := make([]*sseClient, nfast)
 			for i := range fast {
 				fast[i] = get(t, hs, "/events")
 			}
-			slow, slowBr := dialSlow(t, hs.addr)
+			slow, slowBr := dialSlow(t, hs.Addr)
 			if _, err := io.WriteString(slow, "GET /events HTTP/1.1\r\nHost: t\r\n\r\n"); err != nil {
 				t.Fatal(err)
 			}
-			hs.waitLen(b, nfast+1)
+			waitLen(t, hs, b, nfast+1)
 
 			// Publish until the policy acts, then three more rounds.
 			next, after := 0, -1
@@ -375,7 +275,7 @@ func TestSlowSubscriber(t *testing.T) {
 				if round == 20000 {
 					t.Fatalf("policy did not act after %d events: %+v", next, st)
 				}
-				hs.do(func() {
+				hs.Do(func() {
 					for range batch {
 						if err := b.Publish(testEvent(next, size)); err != nil {
 							t.Error(err)
@@ -394,7 +294,7 @@ func TestSlowSubscriber(t *testing.T) {
 				}
 			}
 			var n int
-			hs.do(func() { n, st = b.Len(), b.Stats() })
+			hs.Do(func() { n, st = b.Len(), b.Stats() })
 			if tc.policy == DropOldest {
 				if n != nfast+1 || st.Disconnected != 0 {
 					t.Fatalf("Len %d, stats %+v; want %d subscribers", n, st, nfast+1)
@@ -403,9 +303,9 @@ func TestSlowSubscriber(t *testing.T) {
 				t.Fatalf("Len %d, stats %+v; want %d subscribers, 1 disconnected", n, st, nfast)
 			}
 			if !tc.reads {
-				hs.waitConns(nfast)
-				hs.do(func() {
-					if wt := hs.srv.Stats().WriteTimeouts; wt != 1 {
+				hs.WaitConns(t, nfast)
+				hs.Do(func() {
+					if wt := hs.Server.Stats().WriteTimeouts; wt != 1 {
 						t.Errorf("WriteTimeouts = %d, want 1", wt)
 					}
 				})
@@ -419,7 +319,7 @@ func TestSlowSubscriber(t *testing.T) {
 			c := &sseClient{t: t, resp: resp, body: resp.Body, p: newSpecParser()}
 			if tc.policy == DropOldest {
 				// The newest event reaches it, after whole older ones.
-				hs.publish(b, testEvent(next, size))
+				publish(t, hs, b, testEvent(next, size))
 				next++
 				for {
 					ev := c.next()
@@ -434,7 +334,7 @@ func TestSlowSubscriber(t *testing.T) {
 						break
 					}
 				}
-				hs.do(func() { st = b.Stats() })
+				hs.Do(func() { st = b.Stats() })
 				if missed := uint64(next - c.seen); missed != st.Dropped || missed == 0 {
 					t.Errorf("%d events published, %d received, %d dropped", next, c.seen, st.Dropped)
 				}
@@ -457,7 +357,7 @@ func TestSlowSubscriber(t *testing.T) {
 					t.Fatalf("event %d: %+v, want it whole", i, ev)
 				}
 			}
-			hs.waitConns(nfast)
+			hs.WaitConns(t, nfast)
 		})
 	}
 }
@@ -476,15 +376,15 @@ func mustAtoi(t *testing.T, s string) int {
 // server closes.
 func TestSubscriberGone(t *testing.T) {
 	b := &Broker{}
-	hs := startServer(t, eventsHandler(b), biplane.Limits{}, nil)
+	hs := servertest.Start(t, &biplane.Server{Handler: eventsHandler(b)})
 	stay, leave := get(t, hs, "/events"), get(t, hs, "/events")
-	hs.waitLen(b, 2)
+	waitLen(t, hs, b, 2)
 	leave.resp.Body.Close()
 	// The peer's close is seen when a write fails: the first write after
 	// it may still succeed (the kernel takes it, the peer resets).
 	for i := 0; ; i++ {
 		var n int
-		hs.do(func() {
+		hs.Do(func() {
 			b.PublishData(strconv.Itoa(i))
 			n = b.Len()
 		})
@@ -496,10 +396,10 @@ func TestSubscriberGone(t *testing.T) {
 			t.Fatal("subscriber still there after 1000 events to a closed peer")
 		}
 	}
-	hs.waitConns(1)
+	hs.WaitConns(t, 1)
 	var n int
-	hs.do(func() {
-		hs.srv.Close()
+	hs.Do(func() {
+		hs.Server.Close()
 		n = b.Len()
 	})
 	if n != 0 {
@@ -523,12 +423,12 @@ func TestHeartbeat(t *testing.T) {
 	t.Run("Heartbeat", func(t *testing.T) {
 		t.Parallel()
 		b := &Broker{}
-		hs := startServer(t, eventsHandler(b), biplane.Limits{}, nil)
+		hs := servertest.Start(t, &biplane.Server{Handler: eventsHandler(b)})
 		c := get(t, hs, "/events")
-		hs.waitLen(b, 1)
-		hs.do(b.Heartbeat)
-		hs.publish(b, Event{Data: "x"})
-		hs.do(b.Heartbeat)
+		waitLen(t, hs, b, 1)
+		hs.Do(b.Heartbeat)
+		publish(t, hs, b, Event{Data: "x"})
+		hs.Do(b.Heartbeat)
 		if got := c.comments(3); strings.Join(got, ",") != "ok,ping,ping" {
 			t.Errorf("comments %q", got)
 		}
@@ -540,16 +440,17 @@ func TestHeartbeat(t *testing.T) {
 	t.Run("Tick keeps the stream open", func(t *testing.T) {
 		t.Parallel()
 		b := &Broker{HeartbeatInterval: 10 * time.Millisecond}
-		hs := startServer(t, eventsHandler(b), biplane.Limits{IdleTimeout: idle}, func() { b.Tick(time.Now()) })
+		hs := servertest.Start(t, &biplane.Server{Handler: eventsHandler(b), Limits: biplane.Limits{IdleTimeout: idle}})
+		hs.BetweenSteps(func() { b.Tick(time.Now()) })
 		c := get(t, hs, "/events")
 		start := time.Now()
 		for n := 2; time.Since(start) < 3*idle; n++ {
 			c.comments(n)
 		}
-		hs.publish(b, Event{Data: "still here"})
+		publish(t, hs, b, Event{Data: "still here"})
 		c.expect2("still here")
-		hs.do(func() {
-			if n := hs.srv.Stats().IdleTimeouts; n != 0 {
+		hs.Do(func() {
+			if n := hs.Server.Stats().IdleTimeouts; n != 0 {
 				t.Errorf("IdleTimeouts = %d, want 0", n)
 			}
 		})
@@ -557,14 +458,14 @@ func TestHeartbeat(t *testing.T) {
 	t.Run("without Tick the server closes it", func(t *testing.T) {
 		t.Parallel()
 		b := &Broker{}
-		hs := startServer(t, eventsHandler(b), biplane.Limits{IdleTimeout: idle}, nil)
+		hs := servertest.Start(t, &biplane.Server{Handler: eventsHandler(b), Limits: biplane.Limits{IdleTimeout: idle}})
 		c := get(t, hs, "/events")
 		if err := c.rest(); !errors.Is(err, io.ErrUnexpectedEOF) {
 			t.Errorf("end of stream: %v, want unexpected EOF", err)
 		}
-		hs.waitLen(b, 0)
-		hs.do(func() {
-			if n := hs.srv.Stats().IdleTimeouts; n != 1 {
+		waitLen(t, hs, b, 0)
+		hs.Do(func() {
+			if n := hs.Server.Stats().IdleTimeouts; n != 1 {
 				t.Errorf("IdleTimeouts = %d, want 1", n)
 			}
 		})
@@ -597,7 +498,7 @@ func TestLastEventID(t *testing.T) {
 		}
 		return resp
 	})
-	hs := startServer(t, &mux, biplane.Limits{}, nil)
+	hs := servertest.Start(t, &biplane.Server{Handler: &mux})
 	cases := []struct {
 		header []string
 		id     string
@@ -614,7 +515,7 @@ func TestLastEventID(t *testing.T) {
 			if got := <-ids; got != tc.id {
 				t.Errorf("LastEventID() = %q, want %q", got, tc.id)
 			}
-			hs.publish(b, Event{ID: "4", Data: "live"})
+			publish(t, hs, b, Event{ID: "4", Data: "live"})
 			var got []string
 			for len(got) == 0 || got[len(got)-1] != "live" {
 				got = append(got, c.next().Data)
@@ -633,7 +534,7 @@ func TestLastEventID(t *testing.T) {
 // delimited by the connection's close (RFC 9112 §6.3).
 func TestMethods(t *testing.T) {
 	b := &Broker{}
-	hs := startServer(t, b, biplane.Limits{}, nil) // the Broker as the whole Handler
+	hs := servertest.Start(t, &biplane.Server{Handler: b}) // the Broker as the whole Handler
 	for _, tc := range []struct {
 		method string
 		status int
@@ -645,7 +546,7 @@ func TestMethods(t *testing.T) {
 		{"OPTIONS", 405, "GET, HEAD"},
 	} {
 		t.Run(tc.method, func(t *testing.T) {
-			c, br := dialSlow(t, hs.addr)
+			c, br := dialSlow(t, hs.Addr)
 			io.WriteString(c, tc.method+" /events HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n")
 			resp, err := http.ReadResponse(br, &http.Request{Method: tc.method})
 			if err != nil {
@@ -665,14 +566,14 @@ func TestMethods(t *testing.T) {
 				}
 			}
 			var n int
-			hs.do(func() { n = b.Len() })
+			hs.Do(func() { n = b.Len() })
 			if n != 0 {
 				t.Errorf("Len = %d, want 0", n)
 			}
 		})
 	}
 	t.Run("HTTP/1.0", func(t *testing.T) {
-		c, br := dialSlow(t, hs.addr)
+		c, br := dialSlow(t, hs.Addr)
 		io.WriteString(c, "GET /events HTTP/1.0\r\n\r\n")
 		resp, err := http.ReadResponse(br, nil)
 		if err != nil {
@@ -681,9 +582,9 @@ func TestMethods(t *testing.T) {
 		if resp.TransferEncoding != nil || resp.ContentLength != -1 || !resp.Close {
 			t.Errorf("HTTP/1.0 head: %v", resp.Header)
 		}
-		hs.waitLen(b, 1)
-		hs.publish(b, Event{Data: "one"}, Event{Data: "two"})
-		hs.do(b.Close)
+		waitLen(t, hs, b, 1)
+		publish(t, hs, b, Event{Data: "one"}, Event{Data: "two"})
+		hs.Do(b.Close)
 		body, err := io.ReadAll(resp.Body)
 		if err != nil {
 			t.Fatal(err)
@@ -699,11 +600,11 @@ func TestMethods(t *testing.T) {
 // which gets 204 No Content (HTML §9.2.7: EventSource stops reconnecting).
 func TestBrokerClose(t *testing.T) {
 	b := &Broker{}
-	hs := startServer(t, eventsHandler(b), biplane.Limits{}, nil)
+	hs := servertest.Start(t, &biplane.Server{Handler: eventsHandler(b)})
 	clients := []*sseClient{get(t, hs, "/events"), get(t, hs, "/events")}
-	hs.waitLen(b, 2)
+	waitLen(t, hs, b, 2)
 	var err error
-	hs.do(func() {
+	hs.Do(func() {
 		for _, d := range []string{"1", "2", "3"} {
 			b.PublishData(d)
 		}
@@ -726,7 +627,7 @@ func TestBrokerClose(t *testing.T) {
 		}
 	}
 	client := &http.Client{Transport: &http.Transport{}, Timeout: 60 * time.Second}
-	resp, err := client.Get("http://" + hs.addr + "/events")
+	resp, err := client.Get("http://" + hs.Addr + "/events")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -736,7 +637,7 @@ func TestBrokerClose(t *testing.T) {
 		t.Errorf("after Close: status %d, want 204", resp.StatusCode)
 	}
 	var n int
-	hs.do(func() { n = b.Len() })
+	hs.Do(func() { n = b.Len() })
 	if n != 0 {
 		t.Errorf("Len = %d, want 0", n)
 	}
@@ -747,16 +648,16 @@ func TestBrokerClose(t *testing.T) {
 func TestSubscriberClose(t *testing.T) {
 	b := &Broker{}
 	subs := make(chan *Subscriber, 2)
-	hs := startServer(t, biplane.HandlerFunc(func(r *biplane.Request) biplane.Response {
+	hs := servertest.Start(t, &biplane.Server{Handler: biplane.HandlerFunc(func(r *biplane.Request) biplane.Response {
 		resp, s := b.Subscribe(r)
 		subs <- s
 		return resp
-	}), biplane.Limits{}, nil)
+	})})
 	c1 := get(t, hs, "/")
 	s1 := <-subs
 	c2 := get(t, hs, "/")
 	<-subs
-	hs.do(func() {
+	hs.Do(func() {
 		b.PublishData("both")
 		s1.Close()
 		b.PublishData("second only")
@@ -767,7 +668,7 @@ func TestSubscriberClose(t *testing.T) {
 	c2.expect2("both")
 	c2.expect2("second only")
 	var n int
-	hs.do(func() { n = b.Len() })
+	hs.Do(func() { n = b.Len() })
 	if n != 1 {
 		t.Errorf("Len = %d, want 1", n)
 	}
@@ -780,8 +681,8 @@ func TestCurl(t *testing.T) {
 		t.Skip("curl not installed")
 	}
 	b := &Broker{}
-	hs := startServer(t, eventsHandler(b), biplane.Limits{}, nil)
-	cmd := exec.Command(curl, "-sS", "-N", "--max-time", "30", "http://"+hs.addr+"/events")
+	hs := servertest.Start(t, &biplane.Server{Handler: eventsHandler(b)})
+	cmd := exec.Command(curl, "-sS", "-N", "--max-time", "30", "http://"+hs.Addr+"/events")
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -796,8 +697,8 @@ func TestCurl(t *testing.T) {
 			cmd.Wait()
 		}
 	})
-	hs.waitLen(b, 1)
-	hs.publish(b, Event{ID: "1", Data: "hello"}, Event{Type: "reading", ID: "2", Data: "21.5\n22.0"})
+	waitLen(t, hs, b, 1)
+	publish(t, hs, b, Event{ID: "1", Data: "hello"}, Event{Type: "reading", ID: "2", Data: "21.5\n22.0"})
 	p := newSpecParser()
 	br := bufio.NewReader(out)
 	for len(p.events) < 2 {
@@ -818,7 +719,7 @@ func TestCurl(t *testing.T) {
 	killed = true
 	for i := 0; ; i++ {
 		var n int
-		hs.do(func() {
+		hs.Do(func() {
 			b.Heartbeat()
 			n = b.Len()
 		})

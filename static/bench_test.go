@@ -5,72 +5,15 @@
 package static_test
 
 import (
-	"bytes"
 	"io/fs"
 	"os"
 	"runtime"
 	"strings"
-	"syscall"
 	"testing"
 
-	"github.com/biplane-go/biplane"
+	"github.com/biplane-go/biplane/internal/servertest"
 	"github.com/biplane-go/biplane/static"
-	"github.com/biplane-go/biplane/unixsock"
 )
-
-// A loopClient is a non-blocking TCP client made of bare system calls,
-// so that a benchmark can step the server and the client in one
-// goroutine.
-type loopClient struct {
-	tb  testing.TB
-	srv *biplane.Server
-	fd  int
-	buf []byte
-}
-
-func newLoopClient(tb testing.TB, h biplane.Handler) *loopClient {
-	ln, err := unixsock.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	srv := &biplane.Server{Listener: ln, Handler: h}
-	tb.Cleanup(func() { srv.Close() })
-	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM, 0)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { syscall.Close(fd) })
-	ap := ln.Addr()
-	if err := syscall.Connect(fd, &syscall.SockaddrInet4{Port: int(ap.Port()), Addr: ap.Addr().As4()}); err != nil {
-		tb.Fatal(err)
-	}
-	syscall.SetNonblock(fd, true)
-	return &loopClient{tb: tb, srv: srv, fd: fd, buf: make([]byte, 64<<10)}
-}
-
-// roundTrip sends req and steps the server until want bytes of response
-// have arrived (or, if want is 0, until a response ending in end
-// arrives), returning the response length.
-func (c *loopClient) roundTrip(req []byte, want int, end []byte) int {
-	if _, err := syscall.Write(c.fd, req); err != nil {
-		c.tb.Fatal(err)
-	}
-	got := 0
-	for steps := 0; want == 0 || got < want; steps++ {
-		if steps > 1_000_000 {
-			c.tb.Fatalf("no response after %d steps: %q", steps, c.buf[:got])
-		}
-		c.srv.Step()
-		n, _ := syscall.Read(c.fd, c.buf[got:])
-		if n > 0 {
-			got += n
-			if want == 0 && bytes.HasSuffix(c.buf[:got], end) {
-				return got
-			}
-		}
-	}
-	return got
-}
 
 // BenchmarkServe measures one keep-alive request for a small file
 // (style.css, 67 bytes) through the whole loop over loopback, client and
@@ -103,41 +46,23 @@ func BenchmarkServe(b *testing.B) {
 			if hdr == "NoGzip" {
 				srv.NoGzip, hdr = true, ""
 			}
-			c := newLoopClient(b, srv)
+			c := servertest.NewLoopClient(b, srv)
 			first := []byte("GET /style.css HTTP/1.1\r\nHost: t\r\nUser-Agent: bench\r\nAccept: */*\r\n\r\n")
-			n := c.roundTrip(first, 0, []byte(css))
+			warm := c.RoundTrip(first, 0, []byte(css))
 			if strings.Contains(hdr, "{etag}") {
-				resp := string(c.buf[:n])
+				resp := string(warm)
 				i := strings.Index(resp, "ETag: ")
 				etag := resp[i+6 : i+6+strings.Index(resp[i+6:], "\r\n")]
 				hdr = strings.ReplaceAll(hdr, "{etag}", etag)
 			}
 			req := []byte("GET /style.css HTTP/1.1\r\nHost: t\r\nUser-Agent: bench\r\nAccept: */*\r\n" + hdr + "\r\n")
-			n = c.roundTrip(req, 0, []byte(bc.end))
+			n := len(c.RoundTrip(req, 0, []byte(bc.end)))
 			b.SetBytes(int64(len(req) + n))
 			b.ReportAllocs()
 			for b.Loop() {
-				c.roundTrip(req, n, nil)
+				c.RoundTrip(req, n, nil)
 			}
 		})
-	}
-}
-
-// download sends req and steps the server until n bytes of response have
-// arrived, discarding them.
-func (c *loopClient) download(req []byte, n int) {
-	if _, err := syscall.Write(c.fd, req); err != nil {
-		c.tb.Fatal(err)
-	}
-	for got, steps := 0, 0; got < n; steps++ {
-		if steps > 10_000_000 {
-			c.tb.Fatalf("%d of %d bytes after %d steps", got, n, steps)
-		}
-		c.srv.Step()
-		k, _ := syscall.Read(c.fd, c.buf[:min(len(c.buf), n-got)])
-		if k > 0 {
-			got += k
-		}
 	}
 }
 
@@ -151,18 +76,18 @@ func TestStreamMemory(t *testing.T) {
 		fsys fs.FS
 	}{{"MapFS", mapSite(t)}, {"DirFS", os.DirFS(dirSite(t))}} {
 		t.Run(st.name, func(t *testing.T) {
-			c := newLoopClient(t, &static.Server{FS: st.fsys})
+			c := servertest.NewLoopClient(t, &static.Server{FS: st.fsys})
 			// Learn the response's length: head plus body.
 			req := []byte("HEAD /big.bin HTTP/1.1\r\nHost: t\r\n\r\n")
-			head := c.roundTrip(req, 0, []byte("\r\n\r\n"))
+			head := len(c.RoundTrip(req, 0, []byte("\r\n\r\n")))
 			n := head + bigSize
 			get := []byte("GET /big.bin HTTP/1.1\r\nHost: t\r\n\r\n")
-			c.download(get, n) // warm: pools, the epoll set
+			c.Download(get, n) // warm: pools, the epoll set
 			const runs = 5
 			var before, after runtime.MemStats
 			runtime.ReadMemStats(&before)
 			for range runs {
-				c.download(get, n)
+				c.Download(get, n)
 			}
 			runtime.ReadMemStats(&after)
 			perRun := (after.TotalAlloc - before.TotalAlloc) / runs

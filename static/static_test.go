@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/biplane-go/biplane"
+	"github.com/biplane-go/biplane/internal/servertest"
 	"github.com/biplane-go/biplane/static"
 )
 
@@ -205,8 +206,8 @@ var serveCases = []serveCase{
 func TestServe(t *testing.T) {
 	for _, st := range sites(t) {
 		t.Run(st.name, func(t *testing.T) {
-			hs := startServer(t, &static.Server{FS: st.fsys})
-			client := newClient(t)
+			hs := servertest.Start(t, &biplane.Server{Handler: &static.Server{FS: st.fsys}})
+			client := servertest.NewClient(t)
 			for _, tc := range serveCases {
 				t.Run(tc.name, func(t *testing.T) {
 					if tc.onlyTimes && !st.hasTimes {
@@ -221,9 +222,9 @@ func TestServe(t *testing.T) {
 
 // validators fetches path and returns its ETag and Last-Modified, for
 // the given Accept-Encoding.
-func validators(t *testing.T, client *http.Client, hs *harness, path string) (etag, lastmod string) {
+func validators(t *testing.T, client *http.Client, hs *servertest.Harness, path string) (etag, lastmod string) {
 	t.Helper()
-	resp, err := client.Get(hs.url(path))
+	resp, err := client.Get(hs.URL + path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -232,7 +233,7 @@ func validators(t *testing.T, client *http.Client, hs *harness, path string) (et
 	return resp.Header.Get("ETag"), resp.Header.Get("Last-Modified")
 }
 
-func runCase(t *testing.T, client *http.Client, hs *harness, st site, tc serveCase) {
+func runCase(t *testing.T, client *http.Client, hs *servertest.Harness, st site, tc serveCase) {
 	t.Helper()
 	etag, lastmod := validators(t, client, hs, strings.SplitN(tc.path, "?", 2)[0])
 	vars := map[string]string{"{etag}": etag, "{lastmod}": lastmod}
@@ -250,7 +251,7 @@ func runCase(t *testing.T, client *http.Client, hs *harness, st site, tc serveCa
 	if method == "" {
 		method = "GET"
 	}
-	req, err := http.NewRequest(method, hs.url(tc.path), nil)
+	req, err := http.NewRequest(method, hs.URL+tc.path, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -347,10 +348,10 @@ func trunc(b []byte) []byte {
 func TestValidators(t *testing.T) {
 	for _, st := range sites(t) {
 		t.Run(st.name, func(t *testing.T) {
-			hs := startServer(t, &static.Server{FS: st.fsys})
-			client := newClient(t)
+			hs := servertest.Start(t, &biplane.Server{Handler: &static.Server{FS: st.fsys}})
+			client := servertest.NewClient(t)
 			tag := func(path, ae string) (string, string) {
-				req, _ := http.NewRequest("GET", hs.url(path), nil)
+				req, _ := http.NewRequest("GET", hs.URL+path, nil)
 				if ae != "" {
 					req.Header.Set("Accept-Encoding", ae)
 				}
@@ -400,10 +401,10 @@ func TestValidators(t *testing.T) {
 func TestContentHashTag(t *testing.T) {
 	m := fstest.MapFS{"a.txt": {Data: []byte("one")}}
 	srv := &static.Server{FS: m}
-	hs := startServer(t, srv)
-	client := newClient(t)
+	hs := servertest.Start(t, &biplane.Server{Handler: srv})
+	client := servertest.NewClient(t)
 	get := func() string {
-		resp, err := client.Get(hs.url("/a.txt"))
+		resp, err := client.Get(hs.URL + "/a.txt")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -412,7 +413,7 @@ func TestContentHashTag(t *testing.T) {
 		return resp.Header.Get("ETag")
 	}
 	first := get()
-	hs.do(func() { m["a.txt"] = &fstest.MapFile{Data: []byte("three")} })
+	hs.Do(func() { m["a.txt"] = &fstest.MapFile{Data: []byte("three")} })
 	second := get()
 	if first == second || first == "" {
 		t.Errorf("ETag %s after the content changed, was %s", second, first)
@@ -421,8 +422,8 @@ func TestContentHashTag(t *testing.T) {
 
 // TestCacheControl: the field goes on 200, 206 and 304, not on errors.
 func TestCacheControl(t *testing.T) {
-	hs := startServer(t, &static.Server{FS: mapSite(t), CacheControl: "max-age=60"})
-	client := newClient(t)
+	hs := servertest.Start(t, &biplane.Server{Handler: &static.Server{FS: mapSite(t), CacheControl: "max-age=60"}})
+	client := servertest.NewClient(t)
 	etag, _ := validators(t, client, hs, "/style.css")
 	for _, tc := range []struct {
 		path, hdr string
@@ -435,7 +436,7 @@ func TestCacheControl(t *testing.T) {
 		{"/missing", "", 404, ""},
 		{"/style.css", `If-Match: "x"`, 412, ""},
 	} {
-		req, _ := http.NewRequest("GET", hs.url(tc.path), nil)
+		req, _ := http.NewRequest("GET", hs.URL+tc.path, nil)
 		if name, v, ok := strings.Cut(tc.hdr, ": "); ok {
 			req.Header.Set(name, v)
 		}
@@ -475,9 +476,9 @@ func TestOptions(t *testing.T) {
 		{"nil FS", &static.Server{}, "/index.html", "", 404, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			hs := startServer(t, tc.srv)
-			client := newClient(t)
-			req, _ := http.NewRequest("GET", hs.url(tc.path), nil)
+			hs := servertest.Start(t, &biplane.Server{Handler: tc.srv})
+			client := servertest.NewClient(t)
+			req, _ := http.NewRequest("GET", hs.URL+tc.path, nil)
 			if tc.ae != "" {
 				req.Header.Set("Accept-Encoding", tc.ae)
 			}
@@ -511,8 +512,8 @@ func TestPrefix(t *testing.T) {
 			mux.HandleFunc("GET /{$}", func(*biplane.Request) biplane.Response {
 				return biplane.Response{Body: []byte("home")}
 			})
-			hs := startServer(t, &mux)
-			client := newClient(t)
+			hs := servertest.Start(t, &biplane.Server{Handler: &mux})
+			client := servertest.NewClient(t)
 			for _, tc := range []struct {
 				method, path string
 				status       int
@@ -529,7 +530,7 @@ func TestPrefix(t *testing.T) {
 				{"GET", "/assets/../style.css", 400, "", ""},
 				{"POST", "/assets/style.css", 405, "", ""}, // the Mux's 405
 			} {
-				req, _ := http.NewRequest(tc.method, hs.url(tc.path), nil)
+				req, _ := http.NewRequest(tc.method, hs.URL+tc.path, nil)
 				req.URL.Opaque = tc.path // sent as written, ".." and all
 				resp, err := client.Do(req)
 				if err != nil {
@@ -546,9 +547,9 @@ func TestPrefix(t *testing.T) {
 		})
 	}
 	t.Run("outside prefix without Mux", func(t *testing.T) {
-		hs := startServer(t, &static.Server{FS: site, Prefix: "/assets"})
+		hs := servertest.Start(t, &biplane.Server{Handler: &static.Server{FS: site, Prefix: "/assets"}})
 		for path, want := range map[string]int{"/style.css": 404, "/assetsX/style.css": 404, "/assets/style.css": 200} {
-			resp, err := newClient(t).Get(hs.url(path))
+			resp, err := servertest.NewClient(t).Get(hs.URL + path)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -563,10 +564,10 @@ func TestPrefix(t *testing.T) {
 // TestRedirectFollowed: net/http's client follows the relative Location
 // of a directory redirect to the directory's index.
 func TestRedirectFollowed(t *testing.T) {
-	hs := startServer(t, &static.Server{FS: mapSite(t)})
+	hs := servertest.Start(t, &biplane.Server{Handler: &static.Server{FS: mapSite(t)}})
 	client := &http.Client{Timeout: 30 * time.Second}
 	defer client.CloseIdleConnections()
-	resp, err := client.Get(hs.url("/sub?q=1"))
+	resp, err := client.Get(hs.URL + "/sub?q=1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -588,7 +589,7 @@ func TestMalformedPaths(t *testing.T) {
 		fsys fs.FS
 	}{{"DirFS", os.DirFS(root)}, {"MapFS", mapSite(t)}} {
 		t.Run(st.name, func(t *testing.T) {
-			hs := startServer(t, &static.Server{FS: st.fsys})
+			hs := servertest.Start(t, &biplane.Server{Handler: &static.Server{FS: st.fsys}})
 			for _, tc := range []struct {
 				target string
 				status int
@@ -633,9 +634,9 @@ func TestMalformedPaths(t *testing.T) {
 				{"/index.html", 200},
 			} {
 				t.Run(tc.target, func(t *testing.T) {
-					c := hs.dial()
-					c.send("GET " + tc.target + " HTTP/1.1\r\nHost: t\r\n\r\n")
-					resp, body := c.response("GET")
+					c := hs.Dial(t)
+					c.Send("GET " + tc.target + " HTTP/1.1\r\nHost: t\r\n\r\n")
+					resp, body := c.Response("GET")
 					if resp.StatusCode != tc.status {
 						t.Errorf("status %d, want %d (%q)", resp.StatusCode, tc.status, body)
 					}
@@ -660,10 +661,10 @@ func TestRootFS(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer r.Close()
-	hs := startServer(t, &static.Server{FS: r.FS()})
-	client := newClient(t)
+	hs := servertest.Start(t, &biplane.Server{Handler: &static.Server{FS: r.FS()}})
+	client := servertest.NewClient(t)
 	for path, want := range map[string]int{"/escape.txt": 404, "/style.css": 200, "/sub": 301, "/sub/": 200} {
-		resp, err := client.Get(hs.url(path))
+		resp, err := client.Get(hs.URL + path)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -682,8 +683,8 @@ func TestNotRegular(t *testing.T) {
 	if err := mkfifo(filepath.Join(root, "fifo")); err != nil {
 		t.Skip("no FIFOs:", err)
 	}
-	hs := startServer(t, &static.Server{FS: os.DirFS(root)})
-	resp, err := newClient(t).Get(hs.url("/fifo"))
+	hs := servertest.Start(t, &biplane.Server{Handler: &static.Server{FS: os.DirFS(root)}})
+	resp, err := servertest.NewClient(t).Get(hs.URL + "/fifo")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -697,9 +698,9 @@ func TestNotRegular(t *testing.T) {
 // one connection, streamed bodies included (RFC 9112 §9.3.2).
 func TestPipelined(t *testing.T) {
 	site := mapSite(t)
-	hs := startServer(t, &static.Server{FS: site})
-	c := hs.dial()
-	c.send(lines("GET /style.css HTTP/1.1\nHost: t\n\n" +
+	hs := servertest.Start(t, &biplane.Server{Handler: &static.Server{FS: site}})
+	c := hs.Dial(t)
+	c.Send(lines("GET /style.css HTTP/1.1\nHost: t\n\n" +
 		"HEAD /app.js HTTP/1.1\nHost: t\n\n" +
 		"GET /app.js HTTP/1.1\nHost: t\nRange: bytes=-3\n\n" +
 		"GET /big.bin HTTP/1.1\nHost: t\n\n" +
@@ -719,7 +720,7 @@ func TestPipelined(t *testing.T) {
 		{"GET", 404, "404 page not found\n"},
 		{"GET", 200, ""},
 	} {
-		resp, body := c.response(want.method)
+		resp, body := c.Response(want.method)
 		if resp.StatusCode != want.status || body != want.body {
 			t.Errorf("response %d: %d with %d bytes, want %d with %d", i, resp.StatusCode, len(body), want.status, len(want.body))
 		}
@@ -801,8 +802,8 @@ func (f *hugeFile) Sys() any           { return nil }
 // a client that goes away mid-body, and a server closed mid-body.
 func TestFilesClosed(t *testing.T) {
 	cfs := &countFS{FS: mapSite(t)}
-	hs := startServer(t, &static.Server{FS: cfs})
-	client := newClient(t)
+	hs := servertest.Start(t, &biplane.Server{Handler: &static.Server{FS: cfs}})
+	client := servertest.NewClient(t)
 	etag, _ := validators(t, client, hs, "/app.js")
 	for _, hdr := range [][]string{
 		nil,
@@ -814,7 +815,7 @@ func TestFilesClosed(t *testing.T) {
 		{"Accept-Encoding: gzip", "Range: bytes=1-2"},
 	} {
 		for _, method := range []string{"GET", "HEAD"} {
-			req, _ := http.NewRequest(method, hs.url("/app.js"), nil)
+			req, _ := http.NewRequest(method, hs.URL+"/app.js", nil)
 			for _, h := range hdr {
 				name, v, _ := strings.Cut(h, ": ")
 				req.Header.Set(name, v)
@@ -831,7 +832,7 @@ func TestFilesClosed(t *testing.T) {
 		}
 	}
 	for _, path := range []string{"/empty.txt", "/sub", "/sub/", "/nodir/", "/missing"} {
-		resp, err := client.Get(hs.url(path))
+		resp, err := client.Get(hs.URL + path)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -843,43 +844,26 @@ func TestFilesClosed(t *testing.T) {
 	}
 
 	// A client that reads a little of a big file and goes away.
-	c := hs.dial()
-	c.send("GET /huge.bin HTTP/1.1\r\nHost: t\r\n\r\n")
-	if _, err := c.br.Peek(1000); err != nil {
+	c := hs.Dial(t)
+	c.Send("GET /huge.bin HTTP/1.1\r\nHost: t\r\n\r\n")
+	if _, err := c.Reader.Peek(1000); err != nil {
 		t.Fatal(err)
 	}
 	c.Close()
-	waitOpen(t, hs, cfs, 0)
+	hs.WaitFor(t, "no open files", func() bool { return cfs.open.Load() == 0 })
 
 	// A client that stops reading, then the server closes.
-	c2 := hs.dial()
-	c2.send("GET /huge.bin HTTP/1.1\r\nHost: t\r\n\r\n")
-	if _, err := c2.br.Peek(1000); err != nil {
+	c2 := hs.Dial(t)
+	c2.Send("GET /huge.bin HTTP/1.1\r\nHost: t\r\n\r\n")
+	if _, err := c2.Reader.Peek(1000); err != nil {
 		t.Fatal(err)
 	}
 	if n := cfs.open.Load(); n != 1 {
 		t.Fatalf("%d files open during a download, want 1", n)
 	}
-	hs.stop()
+	hs.Close()
 	if n := cfs.open.Load(); n != 0 {
 		t.Fatalf("%d files open after the server closed", n)
-	}
-}
-
-// waitOpen waits until n files are open, polling on the loop (a count is
-// a state, not an event), with a generous bound.
-func waitOpen(t *testing.T, hs *harness, cfs *countFS, n int64) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		var got int64
-		hs.do(func() { got = cfs.open.Load() })
-		if got == n {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d files open, want %d", got, n)
-		}
 	}
 }
 
@@ -891,7 +875,7 @@ func TestCurl(t *testing.T) {
 		t.Skip("curl not installed")
 	}
 	site := os.DirFS(dirSite(t))
-	hs := startServer(t, &static.Server{FS: site})
+	hs := servertest.Start(t, &biplane.Server{Handler: &static.Server{FS: site}})
 	run := func(args ...string) []byte {
 		t.Helper()
 		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
@@ -908,7 +892,7 @@ func TestCurl(t *testing.T) {
 
 	t.Run("range", func(t *testing.T) {
 		f := filepath.Join(dir, "part")
-		out := run("-r", "100-199", "-o", f, "-w", "%{http_code} %{size_download}", hs.url("/app.js"))
+		out := run("-r", "100-199", "-o", f, "-w", "%{http_code} %{size_download}", hs.URL+"/app.js")
 		got, _ := os.ReadFile(f)
 		if string(out) != "206 100" || string(got) != app[100:200] {
 			t.Fatalf("curl -r 100-199: %q and %q", out, trunc(got))
@@ -916,7 +900,7 @@ func TestCurl(t *testing.T) {
 	})
 	t.Run("download", func(t *testing.T) {
 		f := filepath.Join(dir, "big")
-		out := run("-o", f, "-w", "%{http_code} %{size_download}", hs.url("/big.bin"))
+		out := run("-o", f, "-w", "%{http_code} %{size_download}", hs.URL+"/big.bin")
 		got, _ := os.ReadFile(f)
 		if string(out) != fmt.Sprintf("200 %d", bigSize) || sha(got) != sha([]byte(big)) {
 			t.Fatalf("curl download: %q, %d bytes", out, len(got))
@@ -926,21 +910,21 @@ func TestCurl(t *testing.T) {
 		// curl -C - asks for the rest of a partial download with Range.
 		f := filepath.Join(dir, "resumed")
 		os.WriteFile(f, []byte(big[:1<<20]), 0o644)
-		out := run("-C", "-", "-o", f, "-w", "%{http_code} %{size_download}", hs.url("/big.bin"))
+		out := run("-C", "-", "-o", f, "-w", "%{http_code} %{size_download}", hs.URL+"/big.bin")
 		got, _ := os.ReadFile(f)
 		if string(out) != fmt.Sprintf("206 %d", bigSize-1<<20) || sha(got) != sha([]byte(big)) {
 			t.Fatalf("curl -C -: %q, %d bytes", out, len(got))
 		}
 	})
 	t.Run("compressed", func(t *testing.T) {
-		out := run("--compressed", "-D", filepath.Join(dir, "head"), hs.url("/app.js"))
+		out := run("--compressed", "-D", filepath.Join(dir, "head"), hs.URL+"/app.js")
 		head, _ := os.ReadFile(filepath.Join(dir, "head"))
 		if string(out) != app || !strings.Contains(strings.ToLower(string(head)), "content-encoding: gzip") {
 			t.Fatalf("curl --compressed: %d bytes, head %q", len(out), head)
 		}
 	})
 	t.Run("traversal", func(t *testing.T) {
-		out := run("--path-as-is", "-w", "\n%{http_code}", hs.url("/../secret.txt"))
+		out := run("--path-as-is", "-w", "\n%{http_code}", hs.URL+"/../secret.txt")
 		if string(out) != "400 bad request\n\n400" {
 			t.Fatalf("curl --path-as-is /../secret.txt: %q", out)
 		}
@@ -994,10 +978,10 @@ func TestRangeWithoutSeek(t *testing.T) {
 		{"neither", true, "bytes=0-9", 200, big},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			hs := startServer(t, &static.Server{FS: wrapFS{site, tc.plain}})
-			req, _ := http.NewRequest("GET", hs.url("/big.bin"), nil)
+			hs := servertest.Start(t, &biplane.Server{Handler: &static.Server{FS: wrapFS{site, tc.plain}}})
+			req, _ := http.NewRequest("GET", hs.URL+"/big.bin", nil)
 			req.Header.Set("Range", tc.rng)
-			resp, err := newClient(t).Do(req)
+			resp, err := servertest.NewClient(t).Do(req)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -1019,8 +1003,8 @@ func TestRangeWithoutSeek(t *testing.T) {
 func TestSharedByLoops(t *testing.T) {
 	site := embedSite(t)
 	srv := &static.Server{FS: site}
-	hss := []*harness{startServer(t, srv), startServer(t, srv)}
-	client := newClient(t)
+	hss := []*servertest.Harness{servertest.Start(t, &biplane.Server{Handler: srv}), servertest.Start(t, &biplane.Server{Handler: srv})}
+	client := servertest.NewClient(t)
 	names := []string{"index.html", "style.css", "app.js", "sub/index.html", "README"}
 	want := map[string]string{}
 	for _, name := range names {
@@ -1032,7 +1016,7 @@ func TestSharedByLoops(t *testing.T) {
 			hs := hss[i%2]
 			for j := range 20 {
 				name := names[(i+j)%len(names)]
-				resp, err := client.Get(hs.url("/" + name))
+				resp, err := client.Get(hs.URL + "/" + name)
 				if err != nil {
 					errs <- err
 					return

@@ -5,53 +5,18 @@
 package web_test
 
 import (
-	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/biplane-go/biplane"
-	"github.com/biplane-go/biplane/unixsock"
+	"github.com/biplane-go/biplane/internal/servertest"
 	"github.com/biplane-go/biplane/web"
 )
-
-// startServer runs a biplane Server over a real socket on 127.0.0.1 in a
-// goroutine of its own, and returns its base URL.
-func startServer(t *testing.T, h biplane.Handler) string {
-	t.Helper()
-	ln, err := unixsock.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &biplane.Server{Listener: ln, Handler: h}
-	stop := make(chan struct{})
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for range srv.Steps() {
-			select {
-			case <-stop:
-				srv.Close()
-			default:
-			}
-			srv.Wait(2 * time.Millisecond) // bounded, so that stop is seen
-		}
-	}()
-	t.Cleanup(func() {
-		close(stop)
-		<-done
-		if err := srv.Err(); err != nil {
-			t.Errorf("server stopped with %v", err)
-		}
-	})
-	return "http://" + ln.Addr().String()
-}
 
 // app is a small site built from the helpers.
 func app() *biplane.Mux {
@@ -115,20 +80,6 @@ func app() *biplane.Mux {
 	return &mux
 }
 
-func send(t *testing.T, c *http.Client, req *http.Request) (*http.Response, string) {
-	t.Helper()
-	resp, err := c.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", req.Method, req.URL, err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatalf("%s %s: %v", req.Method, req.URL, err)
-	}
-	return resp, string(b)
-}
-
 func newReq(t *testing.T, method, url, ct, body string) *http.Request {
 	t.Helper()
 	req, err := http.NewRequest(method, url, strings.NewReader(body))
@@ -145,7 +96,7 @@ func newReq(t *testing.T, method, url, ct, body string) *http.Request {
 // POST, JSON, followed redirects, Basic and Bearer authentication, and
 // cookies kept in a cookie jar.
 func TestOverSockets(t *testing.T) {
-	base := startServer(t, app())
+	base := servertest.Start(t, &biplane.Server{Handler: app()}).URL
 	jar, err := cookiejar.New(nil)
 	if err != nil {
 		t.Fatal(err)
@@ -166,18 +117,18 @@ func TestOverSockets(t *testing.T) {
 		if resp.StatusCode != 200 || got.Encode() != want.Encode() {
 			t.Errorf("got %d %v, want %v", resp.StatusCode, got, want)
 		}
-		resp2, body := send(t, c, newReq(t, "POST", base+"/form", "text/plain", "a=1"))
+		resp2, body := servertest.RoundTrip(t, c, newReq(t, "POST", base+"/form", "text/plain", "a=1"))
 		if resp2.StatusCode != 415 || !strings.Contains(body, "not application/x-www-form-urlencoded") {
 			t.Errorf("text/plain: %d %q", resp2.StatusCode, body)
 		}
-		resp2, _ = send(t, c, newReq(t, "POST", base+"/form", "application/x-www-form-urlencoded", strings.Repeat("a", 1025)))
+		resp2, _ = servertest.RoundTrip(t, c, newReq(t, "POST", base+"/form", "application/x-www-form-urlencoded", strings.Repeat("a", 1025)))
 		if resp2.StatusCode != 413 {
 			t.Errorf("over the bound: %d", resp2.StatusCode)
 		}
 	})
 
 	t.Run("JSON POST", func(t *testing.T) {
-		resp, body := send(t, c, newReq(t, "POST", base+"/items", "application/json", `{"name":"gear","n":41}`))
+		resp, body := servertest.RoundTrip(t, c, newReq(t, "POST", base+"/items", "application/json", `{"name":"gear","n":41}`))
 		if resp.StatusCode != 201 || resp.Header.Get("Content-Type") != "application/json" ||
 			body != "{\"name\":\"gear\",\"n\":42}\n" {
 			t.Errorf("got %d %q %q", resp.StatusCode, resp.Header.Get("Content-Type"), body)
@@ -190,7 +141,7 @@ func TestOverSockets(t *testing.T) {
 			{"application/json", `{"name":`, 400},
 			{"text/plain", `{}`, 415},
 		} {
-			resp, body := send(t, c, newReq(t, "POST", base+"/items", tc.ct, tc.body))
+			resp, body := servertest.RoundTrip(t, c, newReq(t, "POST", base+"/items", tc.ct, tc.body))
 			if resp.StatusCode != tc.status {
 				t.Errorf("%s %q: %d %q, want %d", tc.ct, tc.body, resp.StatusCode, body, tc.status)
 			}
@@ -198,11 +149,11 @@ func TestOverSockets(t *testing.T) {
 	})
 
 	t.Run("redirects followed", func(t *testing.T) {
-		resp, body := send(t, c, newReq(t, "GET", base+"/old", "", ""))
+		resp, body := servertest.RoundTrip(t, c, newReq(t, "GET", base+"/old", "", ""))
 		if resp.StatusCode != 200 || body != "new from old" || resp.Request.URL.Path != "/new" {
 			t.Errorf("301: ended at %s with %d %q", resp.Request.URL, resp.StatusCode, body)
 		}
-		resp, body = send(t, c, newReq(t, "POST", base+"/submit", "text/plain", "x"))
+		resp, body = servertest.RoundTrip(t, c, newReq(t, "POST", base+"/submit", "text/plain", "x"))
 		if resp.StatusCode != 200 || body != "new from submit" || resp.Request.Method != "GET" {
 			t.Errorf("303 after POST: ended with %s %s, %d %q", resp.Request.Method, resp.Request.URL, resp.StatusCode, body)
 		}
@@ -210,18 +161,18 @@ func TestOverSockets(t *testing.T) {
 
 	t.Run("Basic auth: 401, then 200", func(t *testing.T) {
 		req := newReq(t, "GET", base+"/private", "", "")
-		resp, _ := send(t, c, req)
+		resp, _ := servertest.RoundTrip(t, c, req)
 		if resp.StatusCode != 401 || resp.Header.Get("WWW-Authenticate") != `Basic realm="private", charset="UTF-8"` {
 			t.Errorf("no credentials: %d %q", resp.StatusCode, resp.Header.Get("WWW-Authenticate"))
 		}
 		req = newReq(t, "GET", base+"/private", "", "")
 		req.SetBasicAuth("alice", "wrong")
-		if resp, _ = send(t, c, req); resp.StatusCode != 401 {
+		if resp, _ = servertest.RoundTrip(t, c, req); resp.StatusCode != 401 {
 			t.Errorf("wrong password: %d", resp.StatusCode)
 		}
 		req = newReq(t, "GET", base+"/private", "", "")
 		req.SetBasicAuth("alice", "s3cret:x")
-		resp, body := send(t, c, req)
+		resp, body := servertest.RoundTrip(t, c, req)
 		if resp.StatusCode != 200 || body != "hello alice" {
 			t.Errorf("right password: %d %q", resp.StatusCode, body)
 		}
@@ -241,7 +192,7 @@ func TestOverSockets(t *testing.T) {
 			if tc.auth != "" {
 				req.Header.Set("Authorization", tc.auth)
 			}
-			resp, _ := send(t, c, req)
+			resp, _ := servertest.RoundTrip(t, c, req)
 			if resp.StatusCode != tc.status || resp.Header.Get("WWW-Authenticate") != tc.challenge {
 				t.Errorf("%q: %d %q", tc.auth, resp.StatusCode, resp.Header.Get("WWW-Authenticate"))
 			}
@@ -249,11 +200,11 @@ func TestOverSockets(t *testing.T) {
 	})
 
 	t.Run("cookies set, then sent back from the jar", func(t *testing.T) {
-		resp, body := send(t, c, newReq(t, "GET", base+"/whoami", "", ""))
+		resp, body := servertest.RoundTrip(t, c, newReq(t, "GET", base+"/whoami", "", ""))
 		if resp.StatusCode != 401 {
 			t.Errorf("before login: %d %q", resp.StatusCode, body)
 		}
-		resp, body = send(t, c, newReq(t, "POST", base+"/login", "", ""))
+		resp, body = servertest.RoundTrip(t, c, newReq(t, "POST", base+"/login", "", ""))
 		if resp.StatusCode != 200 || body != "session abc123, theme dark" {
 			t.Errorf("after login: %d %q", resp.StatusCode, body)
 		}
@@ -266,47 +217,36 @@ func TestOverSockets(t *testing.T) {
 			t.Errorf("jar holds %v", got)
 		}
 		// net/http's parser reads the attributes back.
-		c2 := &http.Client{Timeout: 30 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error {
-			return http.ErrUseLastResponse
-		}}
-		resp, _ = send(t, c2, newReq(t, "POST", base+"/login", "", ""))
+		resp, _ = servertest.RoundTrip(t, servertest.NewClient(t), newReq(t, "POST", base+"/login", "", ""))
 		cks := resp.Cookies()
 		if len(cks) != 2 || cks[0].Name != "session" || !cks[0].HttpOnly || cks[0].MaxAge != 3600 ||
 			cks[0].SameSite != http.SameSiteLaxMode || cks[0].Path != "/" || !cks[1].Quoted {
 			t.Errorf("Set-Cookie read by net/http: %+v", cks)
 		}
-		resp, _ = send(t, c, newReq(t, "POST", base+"/logout", "", ""))
+		resp, _ = servertest.RoundTrip(t, c, newReq(t, "POST", base+"/logout", "", ""))
 		if resp.StatusCode != 204 {
 			t.Errorf("logout: %d", resp.StatusCode)
 		}
-		resp, _ = send(t, c, newReq(t, "GET", base+"/whoami", "", ""))
+		resp, _ = servertest.RoundTrip(t, c, newReq(t, "GET", base+"/whoami", "", ""))
 		if resp.StatusCode != 401 {
 			t.Errorf("after logout: %d, want 401 (Max-Age=0 deleted the cookie)", resp.StatusCode)
 		}
 	})
 }
 
-// TestCurlBasicAuth: curl's -u sends the credentials this reads.
+// TestCurlBasicAuth: curl's -u sends the credentials this reads (skipped
+// where curl is not installed).
 func TestCurlBasicAuth(t *testing.T) {
-	if _, err := exec.LookPath("curl"); err != nil {
-		t.Skip("curl is not installed")
-	}
-	base := startServer(t, app())
+	base := servertest.Start(t, &biplane.Server{Handler: app()}).URL
 	for _, tc := range []struct {
 		user, want string
 	}{
 		{"alice:s3cret:x", "200 hello alice"},
 		{"alice:nope", "401 401 Unauthorized\n"},
 	} {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		out, err := exec.CommandContext(ctx, "curl", "-sS", "--max-time", "20", "-u", tc.user,
-			"-w", "%{http_code}", "-o", "/dev/stdout", base+"/private").Output()
-		cancel()
-		if err != nil {
-			t.Fatalf("curl: %v", err)
-		}
+		out := servertest.Curl(t, "-u", tc.user, "-w", "%{http_code}", "-o", "/dev/stdout", base+"/private")
 		// curl writes the body, then the code: reorder for the comparison.
-		got := string(out[len(out)-3:]) + " " + string(out[:len(out)-3])
+		got := out[len(out)-3:] + " " + out[:len(out)-3]
 		if got != tc.want {
 			t.Errorf("curl -u %q: %q, want %q", tc.user, got, tc.want)
 		}

@@ -18,63 +18,9 @@ import (
 	"time"
 
 	"github.com/biplane-go/biplane"
-	"github.com/biplane-go/biplane/unixsock"
+	"github.com/biplane-go/biplane/internal/servertest"
 	"github.com/biplane-go/biplane/websocket"
 )
-
-// A harness runs a biplane Server over a real socket on 127.0.0.1 in a
-// goroutine of its own, and runs code on its loop with do.
-type harness struct {
-	t     *testing.T
-	srv   *biplane.Server
-	addr  string
-	calls chan func()
-	done  chan struct{}
-}
-
-func startServer(t *testing.T, h biplane.Handler, lim biplane.Limits) *harness {
-	t.Helper()
-	ln, err := unixsock.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := &harness{
-		t:     t,
-		srv:   &biplane.Server{Listener: ln, Handler: h, Limits: lim},
-		addr:  ln.Addr().String(),
-		calls: make(chan func()),
-		done:  make(chan struct{}),
-	}
-	go func() {
-		defer close(hs.done)
-		for range hs.srv.Steps() {
-			select {
-			case f := <-hs.calls:
-				f()
-			default:
-			}
-			hs.srv.Wait(2 * time.Millisecond) // bounded, so that calls are picked up
-		}
-	}()
-	t.Cleanup(func() {
-		hs.do(func() { hs.srv.Close() })
-		<-hs.done
-		if err := hs.srv.Err(); err != nil {
-			t.Errorf("server stopped with %v", err)
-		}
-	})
-	return hs
-}
-
-// do runs f on the server's loop and waits for it.
-func (hs *harness) do(f func()) {
-	ran := make(chan struct{})
-	select {
-	case hs.calls <- func() { f(); close(ran) }:
-		<-ran
-	case <-hs.done:
-	}
-}
 
 // A closeEvent is one call of OnClose.
 type closeEvent struct {
@@ -89,7 +35,7 @@ type closeEvent struct {
 // 4001, "!ping", which makes it ping, and "!panic", which panics. Every connection is in hub, and
 // every OnClose is reported on closes.
 type echoServer struct {
-	*harness
+	*servertest.Harness
 	hub    websocket.Hub
 	closes chan closeEvent
 	conns  chan *websocket.Conn // each new Conn, while there is room
@@ -137,14 +83,14 @@ func startEcho(t *testing.T, cfg websocket.Config) *echoServer {
 		}
 		return resp
 	})
-	es.harness = startServer(t, &mux, biplane.Limits{})
+	es.Harness = servertest.Start(t, &biplane.Server{Handler: &mux})
 	return es
 }
 
 // closed waits for OnClose to report c's connection closed, setting
 // aside reports of other connections (of earlier cases that failed).
 func (es *echoServer) closed(c *client) closeEvent {
-	es.t.Helper()
+	c.t.Helper()
 	timeout := time.After(30 * time.Second)
 	for {
 		select {
@@ -153,7 +99,7 @@ func (es *echoServer) closed(c *client) closeEvent {
 				return ev
 			}
 		case <-timeout:
-			es.t.Fatal("no OnClose within 30 s")
+			c.t.Fatal("no OnClose within 30 s")
 			return closeEvent{}
 		}
 	}
@@ -167,17 +113,12 @@ type client struct {
 	br *bufio.Reader
 }
 
-// dial opens a TCP connection with a generous deadline, so that a server
-// bug fails the test instead of hanging it.
-func dial(t *testing.T, addr string) *client {
+// dial opens a TCP connection to the server, with a generous deadline
+// (see servertest.Harness.Dial).
+func (es *echoServer) dial(t *testing.T) *client {
 	t.Helper()
-	nc, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	nc.SetDeadline(time.Now().Add(30 * time.Second))
-	t.Cleanup(func() { nc.Close() })
-	return &client{t: t, nc: nc, br: bufio.NewReader(nc)}
+	sc := es.Dial(t)
+	return &client{t: t, nc: sc.Conn, br: sc.Reader}
 }
 
 // handshakeRequest is a valid opening handshake for path with key.
@@ -198,9 +139,9 @@ func newKey() string {
 
 // connect dials and completes the opening handshake, checking the 101
 // (RFC 6455 §4.2.2). after is sent in the same write as the request.
-func connect(t *testing.T, addr string, after []byte, extra ...string) (*client, *http.Response) {
+func (es *echoServer) connect(t *testing.T, after []byte, extra ...string) (*client, *http.Response) {
 	t.Helper()
-	c := dial(t, addr)
+	c := es.dial(t)
 	key := newKey()
 	c.send(append([]byte(handshakeRequest("/echo", key, extra...)), after...))
 	resp, err := http.ReadResponse(c.br, nil)

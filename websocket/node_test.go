@@ -35,7 +35,7 @@ func TestNodeClient(t *testing.T) {
 	es := startEcho(t, websocket.Config{Protocols: []string{"chat"}})
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	args = append(args, "testdata/client.mjs", "ws://"+es.addr+"/echo", "chat")
+	args = append(args, "testdata/client.mjs", "ws://"+es.Addr+"/echo", "chat")
 	out, err := exec.CommandContext(ctx, node, args...).CombinedOutput()
 	line := strings.TrimSpace(string(out))
 	if err != nil || !strings.HasPrefix(line, "ok: ") {

@@ -195,7 +195,7 @@ func TestWire(t *testing.T) {
 	es := startEcho(t, websocket.Config{})
 	for _, tc := range wireCases() {
 		t.Run(tc.name, func(t *testing.T) {
-			c, _ := connect(t, es.addr, nil)
+			c, _ := es.connect(t, nil)
 			c.sendChopped(tc.send, tc.chop)
 			for _, f := range tc.want {
 				c.expect(f.op, f.payload)
@@ -280,7 +280,7 @@ func TestHandshakeRefused(t *testing.T) {
 		{"§10.2 origin null", with("Origin", "null"), 403, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			c := dial(t, es.addr)
+			c := es.dial(t)
 			c.send([]byte(tc.req))
 			method, _, _ := strings.Cut(tc.req, " ")
 			resp, err := http.ReadResponse(c.br, &http.Request{Method: method})
@@ -324,7 +324,7 @@ func TestHandshakeAccepted(t *testing.T) {
 		{"§4.2.2 case-sensitive", []string{"Sec-WebSocket-Protocol: CHAT"}, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			c, resp := connect(t, es.addr, frames(text("early")), tc.extra...)
+			c, resp := es.connect(t, frames(text("early")), tc.extra...)
 			if got := resp.Header.Get("Sec-WebSocket-Protocol"); got != tc.protocol {
 				t.Errorf("Sec-WebSocket-Protocol %q, want %q", got, tc.protocol)
 			}
@@ -345,12 +345,12 @@ func TestCheckOrigin(t *testing.T) {
 	es := startEcho(t, websocket.Config{CheckOrigin: func(r *biplane.Request) bool {
 		return string(r.Header("Origin")) == "https://app.example"
 	}})
-	c, _ := connect(t, es.addr, nil, "Origin: https://app.example")
+	c, _ := es.connect(t, nil, "Origin: https://app.example")
 	c.nc.Close()
 	if ev := es.closed(c); ev.code != 1006 {
 		t.Errorf("OnClose code %d after a vanished peer, want 1006", ev.code)
 	}
-	c = dial(t, es.addr)
+	c = es.dial(t)
 	c.send([]byte(handshakeRequest("/echo", newKey(), "Origin: http://test")))
 	resp, err := http.ReadResponse(c.br, nil)
 	if err != nil || resp.StatusCode != 403 {
@@ -361,7 +361,7 @@ func TestCheckOrigin(t *testing.T) {
 // TestServerPing checks a Ping from the server (RFC 6455 §5.5.2).
 func TestServerPing(t *testing.T) {
 	es := startEcho(t, websocket.Config{})
-	c, _ := connect(t, es.addr, frames(text("!ping")))
+	c, _ := es.connect(t, frames(text("!ping")))
 	c.expect(9, []byte("srv"))
 	c.send(frames(pong("srv"), closeMsg(1000, "")))
 	c.expectClose()
@@ -373,8 +373,8 @@ func TestServerPing(t *testing.T) {
 // connection a 1011 Close (RFC 6455 §7.4.1), and is reported to OnPanic.
 func TestCallbackPanic(t *testing.T) {
 	es := startEcho(t, websocket.Config{})
-	other, _ := connect(t, es.addr, nil)
-	c, _ := connect(t, es.addr, frames(text("!panic"), text("after")))
+	other, _ := es.connect(t, nil)
+	c, _ := es.connect(t, frames(text("!panic"), text("after")))
 	if code, _ := c.expectClose(); code != 1011 {
 		t.Fatalf("close code %d, want 1011", code)
 	}
@@ -404,7 +404,7 @@ func TestBackpressure(t *testing.T) {
 			}
 			peak = max(peak, c.Buffered())
 		}})
-	c, _ := connect(t, es.addr, nil)
+	c, _ := es.connect(t, nil)
 	msg := func(i int) []byte {
 		return bytes.Repeat([]byte{byte(i)}, size-i%7)
 	}
@@ -427,7 +427,7 @@ func TestBackpressure(t *testing.T) {
 	c.expectClose()
 	c.expectEOF()
 	es.closed(c)
-	es.do(func() {
+	es.Do(func() {
 		if limit := size + 10 + 256; peak > limit {
 			t.Errorf("%d bytes queued at once, bound %d", peak, limit)
 		}
@@ -440,11 +440,11 @@ func TestBroadcast(t *testing.T) {
 	es := startEcho(t, websocket.Config{})
 	var cs []*client
 	for range 3 {
-		c, _ := connect(t, es.addr, nil)
+		c, _ := es.connect(t, nil)
 		cs = append(cs, c)
 	}
 	var n int
-	es.do(func() { n = es.hub.Broadcast(websocket.Text, []byte("news")) })
+	es.Do(func() { n = es.hub.Broadcast(websocket.Text, []byte("news")) })
 	if n != 3 {
 		t.Fatalf("Broadcast reached %d, want 3", n)
 	}
@@ -457,7 +457,7 @@ func TestBroadcast(t *testing.T) {
 	if ev := es.closed(cs[0]); ev.code != 1001 || ev.reason != "leaving" {
 		t.Errorf("OnClose %d %q, want 1001 \"leaving\"", ev.code, ev.reason)
 	}
-	es.do(func() {
+	es.Do(func() {
 		if es.hub.Len() != 2 {
 			t.Errorf("Hub.Len %d after a close, want 2", es.hub.Len())
 		}
@@ -480,10 +480,10 @@ func TestBroadcast(t *testing.T) {
 // Timeout after a Ping.
 func TestHubKeepAlive(t *testing.T) {
 	es := startEcho(t, websocket.Config{})
-	es.do(func() { es.hub.PingInterval, es.hub.Timeout = 10*time.Second, 5*time.Second })
-	c, _ := connect(t, es.addr, nil)
+	es.Do(func() { es.hub.PingInterval, es.hub.Timeout = 10*time.Second, 5*time.Second })
+	c, _ := es.connect(t, nil)
 	t0 := time.Now()
-	tick := func(d time.Duration) { es.do(func() { es.hub.Tick(t0.Add(d)) }) }
+	tick := func(d time.Duration) { es.Do(func() { es.hub.Tick(t0.Add(d)) }) }
 	sync := func() { // the server has taken everything sent before
 		c.send(frames(text("sync")))
 		c.expect(1, []byte("sync"))
@@ -515,16 +515,16 @@ func TestHubKeepAlive(t *testing.T) {
 // server's Close within the Hub's Timeout (RFC 6455 §7.1.1).
 func TestHubCloseTimeout(t *testing.T) {
 	es := startEcho(t, websocket.Config{})
-	es.do(func() { es.hub.Timeout = 5 * time.Second })
-	c, _ := connect(t, es.addr, frames(text("!close")))
+	es.Do(func() { es.hub.Timeout = 5 * time.Second })
+	c, _ := es.connect(t, frames(text("!close")))
 	if code, reason := c.expectClose(); code != 4001 || reason != "asked" {
 		t.Fatalf("Close %d %q, want 4001 \"asked\"", code, reason)
 	}
 	t0 := time.Now()
-	es.do(func() { es.hub.Tick(t0) })
-	es.do(func() { es.hub.Tick(t0.Add(4 * time.Second)) })
+	es.Do(func() { es.hub.Tick(t0) })
+	es.Do(func() { es.hub.Tick(t0.Add(4 * time.Second)) })
 	c.send(frames(text("ignored")))
-	es.do(func() { es.hub.Tick(t0.Add(5 * time.Second)) })
+	es.Do(func() { es.hub.Tick(t0.Add(5 * time.Second)) })
 	c.expectEOF()
 	if ev := es.closed(c); ev.code != 1006 {
 		t.Errorf("OnClose code %d, want 1006", ev.code)
@@ -535,9 +535,9 @@ func TestHubCloseTimeout(t *testing.T) {
 // took is sent.
 func TestWriteErrors(t *testing.T) {
 	es := startEcho(t, websocket.Config{MaxMessageBytes: 100, WriteBufferBytes: 200})
-	c, _ := connect(t, es.addr, nil)
+	c, _ := es.connect(t, nil)
 	wc := <-es.conns
-	es.do(func() {
+	es.Do(func() {
 		for _, tc := range []struct {
 			name string
 			err  error
