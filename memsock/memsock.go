@@ -524,8 +524,11 @@ func (c *Client) Close() error {
 	s.in.shut = true
 	s.out.gone = true
 	s.out.reset()
-	s.rdl.set(s, time.Time{})
-	s.wdl.set(s, time.Time{})
+	// clear, not set(zero): Close is reachable through io.Closer wherever
+	// the server closes a stream, and set's timer would then make TinyGo
+	// refuse a -scheduler=none build for the goroutine AfterFunc starts.
+	s.rdl.clear()
+	s.wdl.clear()
 	s.l.markDirty(s)
 	s.cond.Broadcast()
 	return nil
@@ -572,14 +575,19 @@ type deadline struct {
 	gen     uint64 // tells a timer that fires late that it was replaced
 }
 
-// set arms d for t. The caller holds s.l.mu and wakes blocked callers.
-func (d *deadline) set(s *conn, t time.Time) {
+// clear disarms d. The caller holds s.l.mu.
+func (d *deadline) clear() {
 	d.gen++
 	if d.timer != nil {
 		d.timer.Stop()
 		d.timer = nil
 	}
 	d.expired = false
+}
+
+// set arms d for t. The caller holds s.l.mu and wakes blocked callers.
+func (d *deadline) set(s *conn, t time.Time) {
+	d.clear()
 	if t.IsZero() {
 		return
 	}

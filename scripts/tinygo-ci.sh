@@ -75,4 +75,16 @@ if ! grep -q '^<b>Hello, world!</b>$' <<<"$out"; then
 	exit 1
 fi
 
+# The same program with no scheduler at all: any goroutine that becomes
+# reachable (a timer's, say) makes TinyGo refuse this build.
+step "the memsock hello built with -scheduler=none, served under wazero"
+tinygo build -target=wasip1 -scheduler=none -no-debug -o /tmp/biplane-memhello.wasm ./scripts/sizes/hello
+out=$(wazero run /tmp/biplane-memhello.wasm 2>&1 | tr -d '\r')
+rm -f /tmp/biplane-memhello.wasm
+echo "$out"
+if ! grep -q '^<b>Hello, world!</b>$' <<<"$out"; then
+	echo "tinygo-ci: the hello page did not come back from the -scheduler=none build" >&2
+	exit 1
+fi
+
 step "done"
