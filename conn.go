@@ -81,6 +81,15 @@ type exchange struct {
 	continued   bool // 100 Continue sent for the current request
 }
 
+// compact moves the unconsumed input to the front of the read buffer once
+// less than a quarter of it is left free behind it.
+func (ex *exchange) compact() {
+	if free := len(ex.rbuf) - ex.w; ex.r > 0 && free < len(ex.rbuf)/4 {
+		ex.w = copy(ex.rbuf, ex.rbuf[ex.r:ex.w])
+		ex.r = 0
+	}
+}
+
 // pending reports whether output is queued.
 func (ex *exchange) pending() bool { return ex.wpos < len(ex.wbuf) || len(ex.out) > 0 }
 
@@ -139,13 +148,9 @@ func (s *Server) read(c *conn) (int, error) {
 	if ex.r == ex.w && c.state == stateHead {
 		ex.r, ex.w = 0, 0
 	}
-	if free := len(ex.rbuf) - ex.w; ex.r > 0 && free < len(ex.rbuf)/4 {
-		// Move the unconsumed bytes to the front. Nothing refers to the
-		// old positions: spans are relative to the request's start, and no
-		// body is queued for writing while we read.
-		ex.w = copy(ex.rbuf, ex.rbuf[ex.r:ex.w])
-		ex.r = 0
-	}
+	// Nothing refers to the old positions: spans are relative to the
+	// request's start, and no body is queued for writing while we read.
+	ex.compact()
 	if ex.w == len(ex.rbuf) {
 		limit := s.maxBuffer(c)
 		if len(ex.rbuf) >= limit {
@@ -307,14 +312,22 @@ func (s *Server) respond(c *conn, size int) {
 		// request clock runs; a stream that moves nothing for the idle
 		// timeout is closed.
 		s.setDeadline(c, s.now+int64(s.lim.IdleTimeout), timeIdle)
-	case ex.r < ex.w:
-		// The next pipelined request has begun; its clock starts now.
+	default:
+		s.awaitRequest(c)
+	}
+}
+
+// awaitRequest sets c's deadline once a response is queued and the next
+// request may be parsed: a request timeout if the next pipelined request
+// has begun, whose clock starts now, else the idle timeout (usually later
+// than the deadline in the heap: O(1)).
+func (s *Server) awaitRequest(c *conn) {
+	if ex := c.ex; ex != nil && ex.r < ex.w {
 		ex.reqDeadline = s.now + int64(s.lim.RequestTimeout)
 		s.setDeadline(c, ex.reqDeadline, timeRequest)
-	default:
-		// Usually later than the deadline in the heap: O(1).
-		s.setDeadline(c, s.now+int64(s.lim.IdleTimeout), timeIdle)
+		return
 	}
+	s.setDeadline(c, s.now+int64(s.lim.IdleTimeout), timeIdle)
 }
 
 // closeResponse closes the Stream or Upgrade of a response that will not
@@ -412,14 +425,10 @@ func (s *Server) writeResponse(c *conn, req *Request, resp *Response, closing bo
 	case bodyless(status):
 		body = nil
 	case resp.Stream == nil:
-		w = append(w, "Content-Length: "...)
-		w = strconv.AppendInt(w, int64(len(body)), 10)
-		w = append(w, "\r\n"...)
+		w = appendContentLength(w, int64(len(body)))
 	case resp.Length > 0:
 		// Also for HEAD: the length the GET would have (RFC 9110 §9.3.2).
-		w = append(w, "Content-Length: "...)
-		w = strconv.AppendInt(w, resp.Length, 10)
-		w = append(w, "\r\n"...)
+		w = appendContentLength(w, resp.Length)
 	case st != nil && st.mode == modeChunked:
 		w = append(w, "Transfer-Encoding: chunked\r\n"...)
 	}
@@ -459,6 +468,13 @@ func (s *Server) writeResponse(c *conn, req *Request, resp *Response, closing bo
 		c.closeAfter, c.linger = true, linger
 	}
 	return true
+}
+
+// appendContentLength appends the Content-Length field for n bytes.
+func appendContentLength(w []byte, n int64) []byte {
+	w = append(w, "Content-Length: "...)
+	w = strconv.AppendInt(w, n, 10)
+	return append(w, "\r\n"...)
 }
 
 // refuse queues the error response for err and closes the connection

@@ -116,16 +116,15 @@ func (s *Server) tick() {
 	var t time.Time
 	if s.clock == nil {
 		s.now = int64(time.Since(s.base))
-		if s.now < s.dateAt || s.NoDate {
-			return
-		}
-		t = time.Now()
 	} else {
 		t = s.clock()
 		s.now = int64(t.Sub(s.base))
-		if s.now < s.dateAt || s.NoDate {
-			return
-		}
+	}
+	if s.now < s.dateAt || s.NoDate {
+		return
+	}
+	if s.clock == nil {
+		t = time.Now()
 	}
 	// RFC 9110 §5.6.7 IMF-fixdate, always 29 bytes.
 	t.UTC().AppendFormat(s.date[:0], "Mon, 02 Jan 2006 15:04:05 GMT")

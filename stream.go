@@ -3,6 +3,7 @@ package biplane
 import (
 	"io"
 	"math/bits"
+	"strconv"
 )
 
 // Stream modes: how a streamed body is framed, or that the connection was
@@ -89,13 +90,7 @@ func (s *Server) finishBody(c *conn) {
 		c.closeAfter, c.linger = true, st.linger
 		return
 	}
-	if ex := c.ex; ex != nil && ex.r < ex.w {
-		// A pipelined request waited for this body; its clock starts now.
-		ex.reqDeadline = s.now + int64(s.lim.RequestTimeout)
-		s.setDeadline(c, ex.reqDeadline, timeRequest)
-		return
-	}
-	s.setDeadline(c, s.now+int64(s.lim.IdleTimeout), timeIdle)
+	s.awaitRequest(c) // a pipelined request may have waited for this body
 }
 
 // abortBody abandons a body stream that failed or ended early. Its
@@ -135,7 +130,7 @@ func (s *Server) fill(c *conn) bool {
 		if n > 0 {
 			h := hexLen(n) + 2
 			copy(w[len(w)+h:cap(w)], w[start:start+n])
-			w = appendHex(w, uint64(n))
+			w = strconv.AppendUint(w, uint64(n), 16)
 			w = append(w, "\r\n"...)
 			w = w[:len(w)+n]
 			w = append(w, "\r\n"...)
@@ -210,9 +205,6 @@ func (s *Server) pump(c *conn) bool {
 			return false
 		}
 	}
-	if ex.r == ex.w {
-		ex.r, ex.w = 0, 0
-	}
 	if w := ex.wbuf; len(w) < cap(w) {
 		n, err := st.r.Read(w[len(w):cap(w)])
 		if c.closed {
@@ -262,10 +254,7 @@ func (s *Server) watch(c *conn) bool {
 	if ex.r > 0 && ex.r == ex.w {
 		ex.r, ex.w = 0, 0
 	}
-	if ex.r > 0 && len(ex.rbuf)-ex.w < len(ex.rbuf)/4 {
-		ex.w = copy(ex.rbuf, ex.rbuf[ex.r:ex.w])
-		ex.r = 0
-	}
+	ex.compact()
 	if ex.w == len(ex.rbuf) {
 		return false
 	}
@@ -296,12 +285,3 @@ func (s *Server) streamRest(c *conn) {
 
 // hexLen returns the number of hexadecimal digits of n > 0.
 func hexLen(n int) int { return (bits.Len(uint(n)) + 3) / 4 }
-
-// appendHex appends n in lowercase hexadecimal.
-func appendHex(dst []byte, n uint64) []byte {
-	const digits = "0123456789abcdef"
-	for i := (hexLen(int(n)) - 1) * 4; i >= 0; i -= 4 {
-		dst = append(dst, digits[n>>uint(i)&0xf])
-	}
-	return dst
-}
