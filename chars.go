@@ -1,5 +1,7 @@
 package biplane
 
+import "github.com/biplane-go/biplane/internal/ascii"
+
 // Byte classes from the RFC ABNF, as lookup tables so that validation is one
 // load per byte.
 const (
@@ -14,9 +16,7 @@ var chars = func() (t [256]uint8) {
 	for c := 0; c < 256; c++ {
 		b := byte(c)
 		alnum := 'a' <= b && b <= 'z' || 'A' <= b && b <= 'Z' || '0' <= b && b <= '9'
-		// tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." /
-		//         "^" / "_" / "`" / "|" / "~" / DIGIT / ALPHA
-		if alnum || indexByte("!#$%&'*+-.^_`|~", b) {
+		if ascii.IsTokenChar(b) {
 			t[c] |= cToken
 		}
 		// field-vchar = VCHAR / obs-text, plus SP and HTAB inside a value.
@@ -71,68 +71,5 @@ func unhex(c byte) byte {
 		return c - 'a' + 10
 	default:
 		return c - 'A' + 10
-	}
-}
-
-// lower returns c in lower case if it is an ASCII letter.
-func lower(c byte) byte {
-	if 'A' <= c && c <= 'Z' {
-		return c + 'a' - 'A'
-	}
-	return c
-}
-
-// equalFold reports whether b equals s, ignoring ASCII case. s is lower case.
-func equalFold[T []byte | string](b T, s string) bool {
-	if len(b) != len(s) {
-		return false
-	}
-	for i := 0; i < len(b); i++ {
-		if lower(b[i]) != s[i] {
-			return false
-		}
-	}
-	return true
-}
-
-// equalFoldBoth reports whether a and b are equal, ignoring ASCII case.
-func equalFoldBoth[T []byte | string](a T, b string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := 0; i < len(a); i++ {
-		if lower(a[i]) != lower(b[i]) {
-			return false
-		}
-	}
-	return true
-}
-
-// trimOWS trims optional whitespace (SP / HTAB, RFC 9110 §5.6.3).
-func trimOWS[T []byte | string](b T) T {
-	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
-		b = b[1:]
-	}
-	for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\t') {
-		b = b[:len(b)-1]
-	}
-	return b
-}
-
-// listElements calls f for each non-empty element of a comma-separated
-// list (RFC 9110 §5.6.1), trimmed of OWS. It stops when f returns false.
-func listElements[T []byte | string](v T, f func(e T) bool) {
-	for len(v) > 0 {
-		i := 0
-		for i < len(v) && v[i] != ',' {
-			i++
-		}
-		if e := trimOWS(v[:i]); len(e) > 0 && !f(e) {
-			return
-		}
-		if i == len(v) {
-			return
-		}
-		v = v[i+1:]
 	}
 }

@@ -3,6 +3,8 @@ package biplane
 import (
 	"io"
 	"strconv"
+
+	"github.com/biplane-go/biplane/internal/ascii"
 )
 
 // Connection states (RFC 9112 §9): a connection alternates between reading
@@ -384,15 +386,14 @@ func (s *Server) writeResponse(c *conn, req *Request, resp *Response, closing bo
 			return false
 		}
 		switch {
-		case equalFoldBoth(f.Name, "Content-Length"),
-			equalFoldBoth(f.Name, "Transfer-Encoding"),
-			equalFoldBoth(f.Name, "Date"):
+		case ascii.EqualFoldBoth(f.Name, "Content-Length"),
+			ascii.EqualFoldBoth(f.Name, "Transfer-Encoding"),
+			ascii.EqualFoldBoth(f.Name, "Date"):
 			return false
-		case equalFoldBoth(f.Name, "Connection") && !upgrade:
-			listElements(f.Value, func(e string) bool {
-				closing = closing || equalFold(e, "close")
-				return true
-			})
+		case ascii.EqualFoldBoth(f.Name, "Connection") && !upgrade:
+			for e := range ascii.Elements(f.Value) {
+				closing = closing || ascii.EqualFold(e, "close")
+			}
 		}
 	}
 	head := string(req.method.of(req.buf)) == "HEAD"
@@ -441,7 +442,7 @@ func (s *Server) writeResponse(c *conn, req *Request, resp *Response, closing bo
 		w = append(w, "Connection: keep-alive\r\n"...)
 	}
 	for _, f := range resp.Header {
-		if upgrade || !equalFoldBoth(f.Name, "Connection") {
+		if upgrade || !ascii.EqualFoldBoth(f.Name, "Connection") {
 			w = AppendField(w, f.Name, f.Value)
 		}
 	}

@@ -2,6 +2,8 @@ package biplane
 
 import (
 	"bytes"
+
+	"github.com/biplane-go/biplane/internal/ascii"
 )
 
 // A span is a [start, end) range of a request's bytes. Spans survive the
@@ -237,7 +239,7 @@ func (p *Parser) requestTarget(t []byte, off int32) error {
 	// absolute-form: scheme "://" authority path-abempty [ "?" query ] (§3.2.2)
 	i := bytes.Index(t, []byte("://"))
 	scheme := t[:max(i, 0)]
-	if i <= 0 || !(equalFold(scheme, "http") || equalFold(scheme, "https")) {
+	if i <= 0 || !(ascii.EqualFold(scheme, "http") || ascii.EqualFold(scheme, "https")) {
 		return protoErr(400, "invalid request target", t)
 	}
 	rest := t[i+3:]
@@ -351,7 +353,7 @@ func (p *Parser) special(name, value []byte) error {
 	r := &p.req
 	switch len(name) {
 	case 4:
-		if !equalFold(name, "host") {
+		if !ascii.EqualFold(name, "host") {
 			return nil
 		}
 		// RFC 9112 §3.2: more than one Host, or an invalid one, is a 400.
@@ -364,33 +366,32 @@ func (p *Parser) special(name, value []byte) error {
 		}
 		r.host = r.fields[len(r.fields)-1].value
 	case 6:
-		if !equalFold(name, "expect") {
+		if !ascii.EqualFold(name, "expect") {
 			return nil
 		}
 		// RFC 9110 §10.1.1: 100-continue is the only expectation.
-		if !equalFold(value, "100-continue") {
+		if !ascii.EqualFold(value, "100-continue") {
 			return protoErr(417, "unsupported expectation", value)
 		}
 		r.flags |= flagExpectContinue
 	case 10:
-		if !equalFold(name, "connection") {
+		if !ascii.EqualFold(name, "connection") {
 			return nil
 		}
-		listElements(value, func(e []byte) bool {
-			if equalFold(e, "close") {
+		for e := range ascii.Elements(value) {
+			if ascii.EqualFold(e, "close") {
 				r.flags |= flagClose
-			} else if equalFold(e, "keep-alive") {
+			} else if ascii.EqualFold(e, "keep-alive") {
 				r.keepAlive = true
 			}
-			return true
-		})
+		}
 	case 14:
-		if !equalFold(name, "content-length") {
+		if !ascii.EqualFold(name, "content-length") {
 			return nil
 		}
 		return p.contentLength(value)
 	case 17:
-		if !equalFold(name, "transfer-encoding") {
+		if !ascii.EqualFold(name, "transfer-encoding") {
 			return nil
 		}
 		return p.transferEncoding(value)
@@ -442,57 +443,49 @@ func validHost(v []byte) bool {
 // requests get smuggled (RFC 9112 §6.3).
 func (p *Parser) contentLength(value []byte) error {
 	r := &p.req
-	var bad error
-	listElements(value, func(e []byte) bool {
+	for e := range ascii.Elements(value) {
 		var n int64
 		for _, c := range e {
 			if c < '0' || c > '9' {
-				bad = protoErr(400, "invalid Content-Length", value)
-				return false
+				return protoErr(400, "invalid Content-Length", value)
 			}
 			if n > (1<<63-1-9)/10 {
-				bad = protoErr(400, "Content-Length overflows", value)
-				return false
+				return protoErr(400, "Content-Length overflows", value)
 			}
 			n = n*10 + int64(c-'0')
 		}
 		if r.flags&flagContentLength != 0 && n != r.contentLength {
-			bad = protoErr(400, "conflicting Content-Length values", value)
-			return false
+			return protoErr(400, "conflicting Content-Length values", value)
 		}
 		r.flags |= flagContentLength
 		r.contentLength = n
-		return true
-	})
-	if bad == nil && r.flags&flagContentLength == 0 {
-		bad = protoErr(400, "empty Content-Length", value)
 	}
-	return bad
+	if r.flags&flagContentLength == 0 {
+		return protoErr(400, "empty Content-Length", value)
+	}
+	return nil
 }
 
 // transferEncoding accepts exactly one coding, chunked (RFC 9112 §6.1).
 func (p *Parser) transferEncoding(value []byte) error {
 	r := &p.req
-	var bad error
-	listElements(value, func(e []byte) bool {
+	for e := range ascii.Elements(value) {
 		switch {
 		case r.flags&flagChunked != 0:
 			// Something after chunked, or chunked twice.
-			bad = protoErr(400, "chunked is not the final transfer coding once", value)
-		case equalFold(e, "chunked"):
+			return protoErr(400, "chunked is not the final transfer coding once", value)
+		case ascii.EqualFold(e, "chunked"):
 			r.flags |= flagChunked
-			return true
 		case isToken(e):
-			bad = protoErr(501, "transfer coding not implemented", e)
+			return protoErr(501, "transfer coding not implemented", e)
 		default:
-			bad = protoErr(400, "invalid Transfer-Encoding", value)
+			return protoErr(400, "invalid Transfer-Encoding", value)
 		}
-		return false
-	})
-	if bad == nil && r.flags&flagChunked == 0 {
-		bad = protoErr(400, "empty Transfer-Encoding", value)
 	}
-	return bad
+	if r.flags&flagChunked == 0 {
+		return protoErr(400, "empty Transfer-Encoding", value)
+	}
+	return nil
 }
 
 // finish checks the head as a whole.

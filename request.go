@@ -4,6 +4,8 @@ import (
 	"iter"
 	"net/netip"
 	"net/url"
+
+	"github.com/biplane-go/biplane/internal/ascii"
 )
 
 // maxParams bounds the wildcards one route pattern may have.
@@ -159,7 +161,7 @@ func (r *Request) Host() []byte {
 // without regard to case, or nil if there is none.
 func (r *Request) Header(name string) []byte {
 	for _, f := range r.fields {
-		if equalFoldBoth(f.name.of(r.buf), name) {
+		if ascii.EqualFoldBoth(f.name.of(r.buf), name) {
 			return f.value.of(r.buf)
 		}
 	}

@@ -61,8 +61,8 @@ tinygo test -target=wasip1 -skip '^TestMuxBadPatterns$' . ./memsock
 
 # The feature packages that need no socket of their own: their tests that
 # do are tagged !tinygo, as in the root package.
-step "tinygo test -target=wasip1: sse, static, web, websocket"
-tinygo test -target=wasip1 ./sse ./static ./web ./websocket
+step "tinygo test -target=wasip1: internal/ascii, sse, static, web, websocket"
+tinygo test -target=wasip1 ./internal/ascii ./sse ./static ./web ./websocket
 
 step "tinygo test -target=cortex-m-qemu: root package, and tinysock (the core over a fake netdev driver)"
 tinygo test -target=cortex-m-qemu . ./tinysock

@@ -2,6 +2,8 @@ package static
 
 import (
 	"time"
+
+	"github.com/biplane-go/biplane/internal/ascii"
 )
 
 // matchETag reports whether the field value v, an If-Match or
@@ -50,7 +52,7 @@ func matchETag(v []byte, tag string, strong bool) bool {
 		}
 		v = v[end+1:]
 		// Only a separator may follow an entity-tag.
-		if w := trimOWS(v); len(w) > 0 && w[0] != ',' {
+		if w := ascii.TrimOWS(v); len(w) > 0 && w[0] != ',' {
 			return false
 		}
 	}
@@ -76,7 +78,7 @@ const (
 // reads it (69-99 as 19xx, else 20xx), close enough to §5.6.7's 50-year rule
 // for dates used in conditional requests.
 func parseHTTPDate(v []byte) (time.Time, bool) {
-	s := string(trimOWS(v))
+	s := string(ascii.TrimOWS(v))
 	for _, layout := range [...]string{imfFixdate, rfc850Date, asctime} {
 		if t, err := time.Parse(layout, s); err == nil {
 			return t, true
@@ -108,18 +110,18 @@ type gzipAcceptance struct {
 
 // add reads one field line's value.
 func (a *gzipAcceptance) add(v []byte) {
-	for elem := range listElems(v) {
+	for elem := range ascii.Elements(v) {
 		name := elem
 		var params []byte
 		for i, c := range elem {
 			if c == ';' {
-				name, params = trimOWS(elem[:i]), elem[i+1:]
+				name, params = ascii.TrimOWS(elem[:i]), elem[i+1:]
 				break
 			}
 		}
 		q := parseWeight(params) + 1
 		switch {
-		case equalFold(name, "gzip"), equalFold(name, "x-gzip"):
+		case ascii.EqualFold(name, "gzip"), ascii.EqualFold(name, "x-gzip"):
 			a.gzipQ = max(a.gzipQ, q)
 		case string(name) == "*":
 			a.starQ = max(a.starQ, q)
@@ -159,8 +161,8 @@ func parseWeight(params []byte) int {
 				break
 			}
 		}
-		p = trimOWS(p)
-		if len(p) < 2 || lower(p[0]) != 'q' || p[1] != '=' {
+		p = ascii.TrimOWS(p)
+		if len(p) < 2 || ascii.Lower(p[0]) != 'q' || p[1] != '=' {
 			continue
 		}
 		return parseQValue(p[2:])
@@ -192,18 +194,4 @@ func parseQValue(b []byte) int {
 		return 0
 	}
 	return q
-}
-
-// equalFold reports whether b equals s, an ASCII lowercase string, without
-// regard to ASCII case.
-func equalFold(b []byte, s string) bool {
-	if len(b) != len(s) {
-		return false
-	}
-	for i := range b {
-		if lower(b[i]) != s[i] {
-			return false
-		}
-	}
-	return true
 }

@@ -1,6 +1,10 @@
 package static
 
-import "math"
+import (
+	"math"
+
+	"github.com/biplane-go/biplane/internal/ascii"
+)
 
 // rangeResult says what to do with a Range field.
 type rangeResult uint8
@@ -36,19 +40,14 @@ func parseRange(v []byte, size int64) (start, end int64, res rangeResult) {
 	}
 	// The unit is a token compared without regard to case (§14.1).
 	const unit = "bytes="
-	if len(v) < len(unit) {
+	if len(v) < len(unit) || !ascii.EqualFold(v[:len(unit)], unit) {
 		return 0, 0, rangeIgnore
-	}
-	for i := 0; i < len(unit); i++ {
-		if lower(v[i]) != unit[i] {
-			return 0, 0, rangeIgnore
-		}
 	}
 	// range-set is a list (§5.6.1): elements separated by commas and
 	// optional whitespace; empty elements are allowed and skipped.
 	var spec []byte
 	n := 0
-	for elem := range listElems(v[len(unit):]) {
+	for elem := range ascii.Elements(v[len(unit):]) {
 		spec = elem
 		n++
 		if n > 1 {
@@ -117,45 +116,4 @@ func parseDigits(b []byte) (int64, bool) {
 		}
 	}
 	return n, true
-}
-
-// listElems returns an iterator over the non-empty elements of a
-// comma-separated list, with surrounding whitespace removed (RFC 9110
-// §5.6.1). Commas inside quoted strings are not special-cased: none of the
-// lists parsed with it can hold one where it matters.
-func listElems(v []byte) func(yield func([]byte) bool) {
-	return func(yield func([]byte) bool) {
-		for len(v) > 0 {
-			i := 0
-			for i < len(v) && v[i] != ',' {
-				i++
-			}
-			elem := trimOWS(v[:i])
-			if i < len(v) {
-				i++
-			}
-			v = v[i:]
-			if len(elem) > 0 && !yield(elem) {
-				return
-			}
-		}
-	}
-}
-
-// trimOWS removes leading and trailing spaces and tabs (RFC 9110 §5.6.3).
-func trimOWS(b []byte) []byte {
-	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
-		b = b[1:]
-	}
-	for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\t') {
-		b = b[:len(b)-1]
-	}
-	return b
-}
-
-func lower(c byte) byte {
-	if 'A' <= c && c <= 'Z' {
-		return c + 'a' - 'A'
-	}
-	return c
 }

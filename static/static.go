@@ -33,6 +33,7 @@ import (
 	"time"
 
 	"github.com/biplane-go/biplane"
+	"github.com/biplane-go/biplane/internal/ascii"
 )
 
 // A Server is a [biplane.Handler] that serves the files of FS.
@@ -543,7 +544,7 @@ func evalPreconditions(r *biplane.Request, tag string, mod time.Time) int {
 // split over several lines (RFC 9110 §5.3).
 func matchField(r *biplane.Request, lname, tag string, strong bool) (present, match bool) {
 	for n, v := range r.Headers() {
-		if equalFold(n, lname) {
+		if ascii.EqualFold(n, lname) {
 			present = true
 			if matchETag(v, tag, strong) {
 				return true, true
@@ -567,7 +568,7 @@ func ifRange(r *biplane.Request, tag string, mod time.Time) bool {
 //
 //	If-Range = entity-tag / HTTP-date
 func ifRangeMatches(v []byte, tag string, mod, now time.Time) bool {
-	v = trimOWS(v)
+	v = ascii.TrimOWS(v)
 	if len(v) > 0 && v[0] == '"' || bytes.HasPrefix(v, []byte("W/")) {
 		return string(v) == tag // a weak tag never equals one of ours
 	}
@@ -580,7 +581,7 @@ func ifRangeMatches(v []byte, tag string, mod, now time.Time) bool {
 func requestAcceptsGzip(r *biplane.Request) bool {
 	var a gzipAcceptance
 	for n, v := range r.Headers() {
-		if equalFold(n, "accept-encoding") {
+		if ascii.EqualFold(n, "accept-encoding") {
 			a.add(v)
 		}
 	}

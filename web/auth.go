@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 
 	"github.com/biplane-go/biplane"
+	"github.com/biplane-go/biplane/internal/ascii"
 )
 
 // BasicAuth returns a handler that calls next only for requests with
@@ -55,7 +56,7 @@ func BasicCredentials(r *biplane.Request) (user, pass string, ok bool) {
 // parseBasic parses an Authorization value holding Basic credentials.
 func parseBasic(v []byte) (user, pass string, ok bool) {
 	scheme, cred, ok := parseAuthorization(v)
-	if !ok || !equalFold(scheme, "basic") || !isToken68(cred) {
+	if !ok || !ascii.EqualFold(scheme, "basic") || !isToken68(cred) {
 		return "", "", false
 	}
 	var buf [128]byte
@@ -105,7 +106,7 @@ func BearerAuth(check func(token string) bool, next biplane.Handler) biplane.Han
 		switch {
 		case !ok:
 			return bearerRefusal(400, bearerInvalidRequest)
-		case !equalFold(scheme, "bearer"):
+		case !ascii.EqualFold(scheme, "bearer"):
 			return bearerRefusal(401, bearerNone)
 		case !isToken68(token):
 			return bearerRefusal(400, bearerInvalidRequest)
@@ -139,7 +140,7 @@ func BearerToken(r *biplane.Request) (string, bool) {
 		return "", false
 	}
 	scheme, token, ok := parseAuthorization(v)
-	if !ok || !equalFold(scheme, "bearer") || !isToken68(token) {
+	if !ok || !ascii.EqualFold(scheme, "bearer") || !isToken68(token) {
 		return "", false
 	}
 	return string(token), true
@@ -172,7 +173,7 @@ func CheckToken(token string) func(token string) bool {
 // is ambiguous, and refused.
 func authorization(r *biplane.Request) (v []byte, n int) {
 	for name, value := range r.Headers() {
-		if equalFold(name, "authorization") {
+		if ascii.EqualFold(name, "authorization") {
 			if n == 0 {
 				v = value
 			}
@@ -187,7 +188,7 @@ func authorization(r *biplane.Request) (v []byte, n int) {
 // The core has already trimmed whitespace around the field's value.
 func parseAuthorization(v []byte) (scheme, rest []byte, ok bool) {
 	i := 0
-	for i < len(v) && isTokenChar(v[i]) {
+	for i < len(v) && ascii.IsTokenChar(v[i]) {
 		i++
 	}
 	if i == 0 || i < len(v) && v[i] != ' ' {
@@ -219,18 +220,6 @@ func isToken68(b []byte) bool {
 
 func isAlnum(c byte) bool {
 	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
-}
-
-// isTokenChar reports whether c is a tchar (RFC 9110 §5.6.2).
-func isTokenChar(c byte) bool {
-	if isAlnum(c) {
-		return true
-	}
-	switch c {
-	case '!', '#', '$', '%', '&', '\'', '*', '+', '-', '.', '^', '_', '`', '|', '~':
-		return true
-	}
-	return false
 }
 
 // quote returns s as a quoted-string (RFC 9110 §5.6.4), escaping '"' and

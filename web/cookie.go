@@ -1,12 +1,14 @@
 package web
 
 import (
+	"bytes"
 	"errors"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/biplane-go/biplane"
+	"github.com/biplane-go/biplane/internal/ascii"
 )
 
 // CookieValue returns the value of the request cookie called name, and
@@ -23,11 +25,11 @@ import (
 // Parsing allocates nothing; the returned string is the one allocation,
 // none when the value is empty.
 func CookieValue(r *biplane.Request, name string) (string, bool) {
-	if !isToken(name) {
+	if !ascii.IsToken(name) {
 		return "", false
 	}
 	for n, v := range r.Headers() {
-		if !equalFold(n, "cookie") {
+		if !ascii.EqualFold(n, "cookie") {
 			continue
 		}
 		if val, ok := cookieValue(v, name); ok {
@@ -42,15 +44,15 @@ func CookieValue(r *biplane.Request, name string) (string, bool) {
 func cookieValue(field []byte, name string) ([]byte, bool) {
 	for len(field) > 0 {
 		var pair []byte
-		pair, field, _ = cut(field, ';')
-		n, v, ok := cut(pair, '=')
+		pair, field, _ = bytes.Cut(field, []byte(";"))
+		n, v, ok := bytes.Cut(pair, []byte("="))
 		if !ok {
 			continue // no "=": a nameless cookie (RFC 6265bis §5.7.3), never ours
 		}
-		if string(trimOWS(n)) != name {
+		if string(ascii.TrimOWS(n)) != name {
 			continue
 		}
-		v = trimOWS(v)
+		v = ascii.TrimOWS(v)
 		if len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' {
 			v = v[1 : len(v)-1]
 		}
@@ -59,16 +61,6 @@ func cookieValue(field []byte, name string) ([]byte, bool) {
 		}
 	}
 	return nil, false
-}
-
-// cut slices b around the first sep, if there is one.
-func cut(b []byte, sep byte) (before, after []byte, found bool) {
-	for i, c := range b {
-		if c == sep {
-			return b[:i], b[i+1:], true
-		}
-	}
-	return b, nil, false
 }
 
 // isCookieOctet: cookie-octet = %x21 / %x23-2B / %x2D-3A / %x3C-5B /
@@ -81,18 +73,6 @@ func isCookieOctet(c byte) bool {
 func validCookieOctets[T string | []byte](v T) bool {
 	for i := 0; i < len(v); i++ {
 		if !isCookieOctet(v[i]) {
-			return false
-		}
-	}
-	return true
-}
-
-func isToken[T string | []byte](s T) bool {
-	if len(s) == 0 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if !isTokenChar(s[i]) {
 			return false
 		}
 	}
@@ -196,7 +176,7 @@ func SetCookie(c Cookie) (biplane.Field, error) {
 
 // check reports what is wrong with c, if anything.
 func (c *Cookie) check() error {
-	if !isToken(c.Name) {
+	if !ascii.IsToken(c.Name) {
 		return errors.New("web: cookie name " + strconv.Quote(c.Name) + " is not a token")
 	}
 	v := c.Value
@@ -264,5 +244,5 @@ func validDomain(d string) bool {
 }
 
 func hasPrefixFold(s, lowerPrefix string) bool {
-	return len(s) >= len(lowerPrefix) && equalFold(s[:len(lowerPrefix)], lowerPrefix)
+	return len(s) >= len(lowerPrefix) && ascii.EqualFold(s[:len(lowerPrefix)], lowerPrefix)
 }

@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"github.com/biplane-go/biplane"
+	"github.com/biplane-go/biplane/internal/ascii"
 )
 
 // DefaultMaxFormBytes bounds a form body when ParseForm or PostForm is
@@ -71,7 +72,7 @@ func PostForm(r *biplane.Request, maxBytes int) (url.Values, error) {
 // type want, given in lower case, whatever its parameters (RFC 9110
 // §8.3.1: type and subtype are case-insensitive).
 func isMediaType(ct []byte, want string) bool {
-	return equalFold(mediaType(ct), want)
+	return ascii.EqualFold(mediaType(ct), want)
 }
 
 // mediaType returns the type/subtype part of a Content-Type value: up to
@@ -83,34 +84,5 @@ func mediaType(ct []byte) []byte {
 			break
 		}
 	}
-	return trimOWS(ct)
-}
-
-// trimOWS removes leading and trailing spaces and tabs (RFC 9110 §5.6.3).
-func trimOWS(b []byte) []byte {
-	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
-		b = b[1:]
-	}
-	for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\t') {
-		b = b[:len(b)-1]
-	}
-	return b
-}
-
-// equalFold reports whether b equals the lower-case ASCII string s,
-// ignoring the case of b's letters.
-func equalFold[T string | []byte](b T, s string) bool {
-	if len(b) != len(s) {
-		return false
-	}
-	for i := range len(b) {
-		c := b[i]
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		if c != s[i] {
-			return false
-		}
-	}
-	return true
+	return ascii.TrimOWS(ct)
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/biplane-go/biplane"
+	"github.com/biplane-go/biplane/internal/ascii"
 )
 
 // refCookie is a second, plainer reading of RFC 6265 §4.2.1 for
@@ -58,7 +59,7 @@ func FuzzCookie(f *testing.F) {
 		}
 		v, ok := CookieValue(p.Request(), name)
 		want, wantOK = refCookie(strings.Trim(field, " \t"), name)
-		if !isToken(name) {
+		if !ascii.IsToken(name) {
 			want, wantOK = "", false
 		}
 		if v != want || ok != wantOK {
@@ -84,7 +85,7 @@ func FuzzAuthorization(f *testing.F) {
 	bearer := BearerAuth(CheckToken("good"), ok)
 	f.Fuzz(func(t *testing.T, v string) {
 		scheme, rest, parsed := parseAuthorization([]byte(v))
-		if parsed && (!isToken(scheme) || !strings.HasPrefix(v, string(scheme)) || !strings.HasSuffix(v, string(rest))) {
+		if parsed && (!ascii.IsToken(scheme) || !strings.HasPrefix(v, string(scheme)) || !strings.HasSuffix(v, string(rest))) {
 			t.Fatalf("parseAuthorization(%q) = %q, %q", v, scheme, rest)
 		}
 		if user, pass, ok := parseBasic([]byte(v)); ok {

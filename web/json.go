@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"github.com/biplane-go/biplane"
+	"github.com/biplane-go/biplane/internal/ascii"
 )
 
 // DecodeJSON decodes the request's JSON body into v, with the default
@@ -65,12 +66,12 @@ func (d JSONDecoder) Decode(r *biplane.Request, v any) error {
 // application/problem+json.
 func isJSON(ct []byte) bool {
 	mt := mediaType(ct)
-	if equalFold(mt, "application/json") {
+	if ascii.EqualFold(mt, "application/json") {
 		return true
 	}
 	slash := bytes.IndexByte(mt, '/')
 	// A suffix needs a name before it: "application/+json" is not one.
-	return slash > 0 && len(mt) > slash+1+len("+json") && equalFold(mt[len(mt)-len("+json"):], "+json")
+	return slash > 0 && len(mt) > slash+1+len("+json") && ascii.EqualFold(mt[len(mt)-len("+json"):], "+json")
 }
 
 // JSON returns a response with status and v encoded as JSON, with

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 
 	"github.com/biplane-go/biplane"
+	"github.com/biplane-go/biplane/internal/ascii"
 )
 
 // Config is how [Upgrade] handshakes and how its connections behave. Zero
@@ -105,13 +106,13 @@ func Upgrade(r *biplane.Request, cfg *Config) (*Conn, biplane.Response) {
 	var keys, versions int
 	for name, value := range r.Headers() {
 		switch {
-		case equalFold(name, "Upgrade"):
+		case ascii.EqualFoldBoth(name, "Upgrade"):
 			upgrade = upgrade || hasToken(value, "websocket") // §4.2.1 ¶3
-		case equalFold(name, "Connection"):
+		case ascii.EqualFoldBoth(name, "Connection"):
 			connection = connection || hasToken(value, "upgrade") // §4.2.1 ¶4
-		case equalFold(name, "Sec-WebSocket-Key"):
+		case ascii.EqualFoldBoth(name, "Sec-WebSocket-Key"):
 			key, keys = value, keys+1
-		case equalFold(name, "Sec-WebSocket-Version"):
+		case ascii.EqualFoldBoth(name, "Sec-WebSocket-Version"):
 			version, versions = value, versions+1
 		}
 	}
@@ -206,7 +207,7 @@ func sameOrigin(r *biplane.Request) bool {
 				return false
 			}
 			host := origin[i+3:]
-			return len(host) > 0 && equalFold(host, string(r.Host()))
+			return len(host) > 0 && ascii.EqualFoldBoth(host, string(r.Host()))
 		}
 	}
 	return false
@@ -220,7 +221,7 @@ func selectProtocol(r *biplane.Request, protocols []string) string {
 	}
 	for _, p := range protocols {
 		for name, value := range r.Headers() {
-			if equalFold(name, "Sec-WebSocket-Protocol") && hasElement(value, p, false) {
+			if ascii.EqualFoldBoth(name, "Sec-WebSocket-Protocol") && hasElement(value, p, false) {
 				return p
 			}
 		}
@@ -236,54 +237,12 @@ func hasToken(v []byte, token string) bool { return hasElement(v, token, true) }
 // without regard to case if fold is set. Elements are trimmed of spaces
 // and tabs; empty ones are skipped.
 func hasElement(v []byte, s string, fold bool) bool {
-	for len(v) > 0 {
-		var e []byte
-		if i := indexByte(v, ','); i >= 0 {
-			e, v = v[:i], v[i+1:]
-		} else {
-			e, v = v, nil
-		}
-		for len(e) > 0 && (e[0] == ' ' || e[0] == '\t') {
-			e = e[1:]
-		}
-		for len(e) > 0 && (e[len(e)-1] == ' ' || e[len(e)-1] == '\t') {
-			e = e[:len(e)-1]
-		}
-		if fold && equalFold(e, s) || !fold && string(e) == s {
+	for e := range ascii.Elements(v) {
+		if fold && ascii.EqualFoldBoth(e, s) || !fold && string(e) == s {
 			return true
 		}
 	}
 	return false
-}
-
-func indexByte(b []byte, c byte) int {
-	for i, x := range b {
-		if x == c {
-			return i
-		}
-	}
-	return -1
-}
-
-// equalFold reports whether b equals s, ASCII letters compared without
-// regard to case.
-func equalFold(b []byte, s string) bool {
-	if len(b) != len(s) {
-		return false
-	}
-	for i := range len(b) {
-		x, y := b[i], s[i]
-		if 'A' <= x && x <= 'Z' {
-			x += 'a' - 'A'
-		}
-		if 'A' <= y && y <= 'Z' {
-			y += 'a' - 'A'
-		}
-		if x != y {
-			return false
-		}
-	}
-	return true
 }
 
 // Refusals. Their bodies are static: a Response's Body must stay unchanged
