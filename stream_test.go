@@ -103,20 +103,12 @@ func TestStreamNetHTTP(t *testing.T) {
 		{"/chunked/5000000", 5000000, true},
 		{"/chunked/70000?step=3", 70000, true},
 	}
-	client := &http.Client{Transport: &http.Transport{DisableCompression: true}}
-	defer client.CloseIdleConnections()
+	client := servertest.NewClient(t)
 	for _, tc := range cases {
 		t.Run(tc.path, func(t *testing.T) {
-			resp, err := client.Get("http://" + hs.Addr + tc.path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			body, err := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			if err != nil {
-				t.Fatal(err)
-			}
-			checkPattern(t, body, tc.n)
+			req, _ := http.NewRequest("GET", hs.URL+tc.path, nil)
+			resp, body := servertest.RoundTrip(t, client, req)
+			checkPattern(t, []byte(body), tc.n)
 			if got := len(resp.TransferEncoding) == 1 && resp.TransferEncoding[0] == "chunked"; got != tc.chunked {
 				t.Errorf("chunked: %v, want %v (Transfer-Encoding %q)", got, tc.chunked, resp.TransferEncoding)
 			}

@@ -259,15 +259,8 @@ func runCase(t *testing.T, client *http.Client, hs *servertest.Harness, st site,
 		name, value, _ := strings.Cut(h, ": ")
 		req.Header.Add(name, expand(value))
 	}
-	resp, err := client.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, err := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if err != nil {
-		t.Fatalf("reading body: %v", err)
-	}
+	resp, text := servertest.RoundTrip(t, client, req)
+	body := []byte(text)
 	want := tc.status
 	if !st.hasTimes && tc.statusNoTimes != 0 {
 		want = tc.statusNoTimes
@@ -981,16 +974,8 @@ func TestRangeWithoutSeek(t *testing.T) {
 			hs := servertest.Start(t, &biplane.Server{Handler: &static.Server{FS: wrapFS{site, tc.plain}}})
 			req, _ := http.NewRequest("GET", hs.URL+"/big.bin", nil)
 			req.Header.Set("Range", tc.rng)
-			resp, err := servertest.NewClient(t).Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			body, err := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if resp.StatusCode != tc.status || string(body) != tc.body {
+			resp, body := servertest.RoundTrip(t, servertest.NewClient(t), req)
+			if resp.StatusCode != tc.status || body != tc.body {
 				t.Fatalf("%d with %d bytes, want %d with %d", resp.StatusCode, len(body), tc.status, len(tc.body))
 			}
 		})
