@@ -13,12 +13,12 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"slices"
 	"strconv"
 	"syscall"
 	"time"
 
 	"github.com/biplane-go/biplane"
+	"github.com/biplane-go/biplane/internal/lateness"
 	"github.com/biplane-go/biplane/unixsock"
 )
 
@@ -56,13 +56,13 @@ func main() {
 	fmt.Printf("blink: serving on http://%s/ at %d Hz\n", ln.Addr(), *hz)
 
 	period := time.Second / time.Duration(*hz)
-	late := make([]time.Duration, 0, 1<<16) // grows only while running long
+	var late lateness.Recorder
 	next := time.Now().Add(period)
 	for {
 		// The tick comes first after every wake-up, so serving never
 		// delays it by more than one bounded step.
 		if now := time.Now(); !now.Before(next) {
-			late = append(late, now.Sub(next))
+			late.Add(now.Sub(next))
 			led = !led
 			toggles++
 			next = next.Add(period)
@@ -72,7 +72,7 @@ func main() {
 		}
 		select {
 		case <-stop:
-			report(late)
+			fmt.Println(late.Report())
 			srv.Close()
 			return
 		default:
@@ -83,17 +83,4 @@ func main() {
 		}
 		srv.Wait(time.Until(next))
 	}
-}
-
-// report prints the tick count and lateness percentiles in microseconds.
-func report(late []time.Duration) {
-	slices.Sort(late)
-	q := func(p float64) int64 {
-		if len(late) == 0 {
-			return 0
-		}
-		return late[int(p*float64(len(late)-1))].Microseconds()
-	}
-	fmt.Printf("ticks %d late_p50_us %d late_p99_us %d late_max_us %d\n",
-		len(late), q(0.50), q(0.99), q(1))
 }

@@ -32,6 +32,7 @@ import (
 	"time"
 
 	"github.com/biplane-go/biplane"
+	"github.com/biplane-go/biplane/internal/lateness"
 	"github.com/biplane-go/biplane/sse"
 	"github.com/biplane-go/biplane/static"
 	"github.com/biplane-go/biplane/unixsock"
@@ -51,7 +52,7 @@ type device struct {
 	lit     bool // the blink phase while on
 	toggles int
 	ticks   uint64
-	late    []time.Duration // every tick's lateness, for the exit line
+	late    lateness.Recorder // every tick's lateness, for the exit line
 	recent  [1024]time.Duration
 	scratch []time.Duration
 	start   time.Time
@@ -61,7 +62,7 @@ type device struct {
 func (d *device) tick(late time.Duration) {
 	d.ticks++
 	d.recent[d.ticks%uint64(len(d.recent))] = late
-	d.late = append(d.late, late)
+	d.late.Add(late)
 	if d.led && d.ticks%uint64(max(d.hz/2, 1)) == 0 {
 		d.lit = !d.lit
 	}
@@ -194,13 +195,5 @@ func main() {
 		fmt.Fprintln(os.Stderr, "dashboard:", err)
 		os.Exit(1)
 	}
-	slices.Sort(dev.late)
-	pct := func(p int) int64 {
-		if len(dev.late) == 0 {
-			return 0
-		}
-		return dev.late[(len(dev.late)-1)*p/100].Microseconds()
-	}
-	fmt.Printf("ticks %d late_p50_us %d late_p99_us %d late_max_us %d\n",
-		dev.ticks, pct(50), pct(99), pct(100))
+	fmt.Println(dev.late.Report())
 }

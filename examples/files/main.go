@@ -26,13 +26,13 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"slices"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/biplane-go/biplane"
+	"github.com/biplane-go/biplane/internal/lateness"
 	"github.com/biplane-go/biplane/static"
 	"github.com/biplane-go/biplane/unixsock"
 )
@@ -63,13 +63,13 @@ func main() {
 	fmt.Printf("files: serving on http://%s/\n", ln.Addr())
 
 	period := time.Second / time.Duration(*hz)
-	var late lateness
+	var late lateness.Recorder // bounded, for a server that runs for days
 	next := time.Now().Add(period)
 	for {
 		// The tick comes first after every wake-up, so serving never
 		// delays it by more than one bounded step.
 		if now := time.Now(); !now.Before(next) {
-			late.add(now.Sub(next))
+			late.Add(now.Sub(next))
 			next = next.Add(period)
 			if now.Sub(next) > period {
 				next = now.Add(period) // fell far behind: skip, don't burst
@@ -77,7 +77,7 @@ func main() {
 		}
 		select {
 		case <-stop:
-			fmt.Printf("%s peak_rss_kib %d\n", late.report(), peakRSS())
+			fmt.Printf("%s peak_rss_kib %d\n", late.Report(), peakRSS())
 			srv.Close()
 			return
 		default:
@@ -88,50 +88,6 @@ func main() {
 		}
 		srv.Wait(time.Until(next))
 	}
-}
-
-// lateness records how late ticks fire. blink keeps every sample and sorts
-// them; a server that runs for days cannot, so this keeps a count per
-// whole microsecond below maxBucket, and the rare later samples
-// themselves. Percentiles come out exactly as blink's: the sample at
-// index p*(n-1) of the sorted samples, in whole microseconds.
-type lateness struct {
-	n       int
-	buckets [maxBucket]uint32
-	over    []time.Duration
-}
-
-const maxBucket = 10000 // µs: 40 KB of counts
-
-func (l *lateness) add(d time.Duration) {
-	l.n++
-	if us := d.Microseconds(); us >= 0 && us < maxBucket {
-		l.buckets[us]++
-		return
-	}
-	l.over = append(l.over, d)
-}
-
-// quantile returns the p-quantile as blink computes it, in microseconds.
-func (l *lateness) quantile(p float64) int64 {
-	if l.n == 0 {
-		return 0
-	}
-	k := int(p * float64(l.n-1))
-	for us, c := range l.buckets {
-		if k < int(c) {
-			return int64(us)
-		}
-		k -= int(c)
-	}
-	slices.Sort(l.over)
-	return l.over[k].Microseconds()
-}
-
-// report returns blink's line: the tick count and lateness percentiles.
-func (l *lateness) report() string {
-	return fmt.Sprintf("ticks %d late_p50_us %d late_p99_us %d late_max_us %d",
-		l.n, l.quantile(0.50), l.quantile(0.99), l.quantile(1))
 }
 
 // peakRSS returns the process's peak resident set size in KiB, VmHWM in
