@@ -1,251 +1,100 @@
 package biplane
 
-import "bytes"
+// A body is the framing, limits and progress of the request body being
+// read: buffered whole into the read buffer, or handed to a [Receiver] (or
+// discarded) piece by piece. It decodes; the connection decides what to do
+// with the pieces.
+type body struct {
+	chunked  bool
+	left     int64 // Content-Length: bytes not yet decoded
+	pend     int   // decoded bytes at the front of the unread input, not yet taken
+	received int64 // decoded bytes taken (streamed) or held (buffered)
+	total    int64 // the declared size, or -1 for chunked
+	dec      chunkedDecoder
 
-// Chunked decoding (RFC 9112 §7.1) happens in place: the decoder walks the
-// raw bytes and moves each chunk's data down over the framing before it, so
-// the decoded body ends up contiguous at the front of the region and the
-// buffer never holds more than the body plus one partial framing line.
+	// Limits, from the server's or the request's own BodyLimits.
+	max     int64
+	minRate int64 // bytes per second
+	timeout int64 // ns
 
-// maxChunkLine bounds a chunk-size line, extensions included. Longer lines
-// are refused with 400: nothing legitimate needs more, and it bounds the
-// bytes held while waiting for a line end.
-const maxChunkLine = 4096
-
-// Chunked decoder states.
-const (
-	chunkSize    uint8 = iota // reading chunk-size [chunk-ext] CRLF
-	chunkData                 // inside chunk-data
-	chunkDataEnd              // expecting the CRLF after chunk-data
-	chunkTrailer              // reading trailer field lines
-	chunkDone
-)
-
-type chunkedDecoder struct {
-	state    uint8
-	remain   int64 // data bytes left in the current chunk
-	out      int   // decoded bytes at the front of the region
-	in       int   // raw bytes consumed (in >= out)
-	excess   int64 // framing bytes beyond the allowance, see decode
-	trailer  int   // bytes of trailer section seen
-	trailers int   // trailer field lines seen
+	// Progress clock (see deadline): since rateAt, when rateBase bytes had
+	// been received; the last byte arrived at lastAt.
+	rateAt, rateBase, lastAt int64
 }
 
-// decode advances over region, the raw body bytes received so far, starting
-// where the last call stopped. It moves data to the front and the
-// unconsumed tail down behind it, and returns how many bytes of region are
-// still in use (decoded body plus tail), whether the body is complete, and
-// a *ProtocolError for malformed or over-limit input.
-func (d *chunkedDecoder) decode(region []byte, lim *Limits) (used int, done bool, err error) {
-	done, err = d.run(region, lim)
-	// Close the gap between the decoded data and the tail.
-	used = len(region)
-	if d.in > d.out {
-		used = d.out + copy(region[d.out:], region[d.in:])
-		d.in = d.out
+// start prepares b for req's body under the server's limits, its clock
+// starting at the request's first byte.
+func (b *body) start(req *Request, lim *Limits, first, now int64) {
+	*b = body{
+		chunked: req.flags&flagChunked != 0,
+		left:    req.contentLength,
+		total:   req.contentLength,
+		rateAt:  first,
+		lastAt:  now,
 	}
-	return used, done, err
+	if b.chunked {
+		b.left, b.total = 0, -1
+	}
+	b.setLimits(BodyLimits{}, lim)
 }
 
-// run decodes as far as region allows.
-func (d *chunkedDecoder) run(region []byte, lim *Limits) (done bool, err error) {
-	for d.in < len(region) || d.state == chunkDone {
-		switch d.state {
-		case chunkSize, chunkTrailer, chunkDataEnd:
-			line, ok, err := d.line(region, lim)
-			if err != nil || !ok {
-				return false, err
-			}
-			switch d.state {
-			case chunkDataEnd:
-				if len(line) != 0 {
-					return false, protoErr(400, "chunk data not followed by CRLF", line)
-				}
-				d.state = chunkSize
-			case chunkSize:
-				if err := d.sizeLine(line, lim); err != nil {
-					return false, err
-				}
-			case chunkTrailer:
-				if len(line) == 0 {
-					d.state = chunkDone
-					continue
-				}
-				if err := d.trailerLine(line, lim); err != nil {
-					return false, err
-				}
-			}
-		case chunkData:
-			n := min(int64(len(region)-d.in), d.remain)
-			copy(region[d.out:], region[d.in:d.in+int(n)])
-			d.in += int(n)
-			d.out += int(n)
-			d.remain -= n
-			if d.remain == 0 {
-				d.state = chunkDataEnd
-			}
-		case chunkDone:
-			return true, nil
-		}
+// setLimits sets b's limits: l's fields, or lim's where they are zero.
+func (b *body) setLimits(l BodyLimits, lim *Limits) {
+	b.max = l.MaxBytes
+	if b.max <= 0 {
+		b.max = int64(lim.MaxBodyBytes)
 	}
-	return false, nil
+	b.minRate = int64(l.MinRate)
+	if b.minRate <= 0 {
+		b.minRate = int64(lim.MinBodyRate)
+	}
+	b.timeout = int64(l.Timeout)
+	if b.timeout <= 0 {
+		b.timeout = int64(lim.RequestTimeout)
+	}
 }
 
-// line returns the next CRLF-terminated line at d.in, without its CRLF, or
-// ok == false if it is not complete yet.
-func (d *chunkedDecoder) line(region []byte, lim *Limits) (line []byte, ok bool, err error) {
-	rest := region[d.in:]
-	i := bytes.IndexByte(rest, '\n')
-	n := i
-	if i < 0 {
-		n = len(rest)
-	}
-	if d.state == chunkTrailer {
-		if d.trailer+n > lim.MaxHeaderBytes {
-			return nil, false, protoErr(431, "trailer section too large", nil)
-		}
-	} else if n > maxChunkLine {
-		return nil, false, protoErr(400, "chunk size line too long", nil)
-	}
-	if i < 0 {
-		return nil, false, nil
-	}
-	if i == 0 || rest[i-1] != '\r' {
-		return nil, false, protoErr(400, "line not terminated by CRLF", rest[:i])
-	}
-	d.in += i + 1
-	if d.state != chunkTrailer {
-		// Framing bytes cost an allowance; see sizeLine.
-		d.excess += int64(i + 1)
-	}
-	return rest[: i-1 : i-1], true, nil
+// tooLarge reports whether the declared size is over the limit.
+func (b *body) tooLarge() bool { return !b.chunked && b.total > b.max }
+
+// deadline is when the body must have made more progress: a timeout after
+// its last byte, and no later than a timeout plus a second per minRate
+// bytes since its clock started. So a body that keeps coming at minRate or
+// faster is never cut, while one that stalls, or trickles slower, is cut
+// within the same bounds as a request that is late.
+func (b *body) deadline() int64 {
+	credit := (b.received - b.rateBase) * 1e9 / b.minRate
+	return min(b.rateAt+b.timeout+credit, b.lastAt+b.timeout)
 }
 
-// sizeLine parses chunk-size [ chunk-ext ] (RFC 9112 §7.1, §7.1.1).
-func (d *chunkedDecoder) sizeLine(line []byte, lim *Limits) error {
-	var size int64
-	i := 0
-	for ; i < len(line) && chars[line[i]]&cHex != 0; i++ {
-		if size > (1<<63-1)>>4 {
-			return protoErr(400, "chunk size overflows", line)
-		}
-		size = size<<4 | int64(unhex(line[i]))
-	}
-	if i == 0 {
-		return protoErr(400, "invalid chunk size", line)
-	}
-	if !validChunkExt(line[i:]) {
-		return protoErr(400, "invalid chunk extension", line)
-	}
-	// Like net/http, allow each chunk 16 bytes of framing plus twice its
-	// size, and refuse a body whose framing runs 16 KiB over that: it is
-	// a peer making us do work for nothing (tiny chunks, long extensions).
-	d.excess -= 16 + 2*size
-	d.excess = max(d.excess, 0)
-	if d.excess > 16<<10 {
-		return protoErr(400, "chunked encoding has too much framing", nil)
-	}
-	if size > int64(lim.MaxBodyBytes-d.out) {
-		return protoErr(413, "request body too large", nil)
-	}
-	if size == 0 {
-		d.state = chunkTrailer
-		return nil
-	}
-	d.remain = size
-	d.state = chunkData
-	return nil
+// restart starts b's progress clock afresh, after the program held the
+// body back: the client is not to blame for that time.
+func (b *body) restart(now int64) {
+	b.rateAt, b.rateBase, b.lastAt = now, b.received, now
 }
 
-// validChunkExt reports whether ext is a valid chunk-ext (RFC 9112 §7.1.1):
-//
-//	chunk-ext      = *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] )
-//	chunk-ext-name = token
-//	chunk-ext-val  = token / quoted-string
-//
-// Extensions are then ignored; they are checked so that no two parsers can
-// disagree on where the chunk size ends.
-func validChunkExt(ext []byte) bool {
-	bws := func() {
-		for len(ext) > 0 && (ext[0] == ' ' || ext[0] == '\t') {
-			ext = ext[1:]
-		}
+// decode decodes the next part of the body from in, the unread input: it
+// returns n, data bytes now at in[:n], and used, the bytes of in still in
+// use (n, then undecoded bytes and whatever follows the body).
+func (b *body) decode(in []byte, lim *Limits) (n, used int, err error) {
+	if b.chunked {
+		return b.dec.decode(in, b.max, lim)
 	}
-	token := func() bool {
-		n := 0
-		for n < len(ext) && chars[ext[n]]&cToken != 0 {
-			n++
-		}
-		ext = ext[n:]
-		return n > 0
-	}
-	for len(ext) > 0 {
-		// BWS is allowed only before ";" and around "=": trailing
-		// whitespace is refused (Http11Probe SMUG-CHUNK-SIZE-TRAILING-OWS).
-		bws()
-		if len(ext) == 0 || ext[0] != ';' {
-			return false
-		}
-		ext = ext[1:]
-		bws()
-		if !token() {
-			return false
-		}
-		rest := ext
-		bws()
-		if len(ext) == 0 || ext[0] != '=' {
-			ext = rest
-			continue
-		}
-		ext = ext[1:]
-		bws()
-		if len(ext) > 0 && ext[0] == '"' {
-			// quoted-string = DQUOTE *( qdtext / quoted-pair ) DQUOTE
-			ext = ext[1:]
-			for {
-				if len(ext) == 0 {
-					return false
-				}
-				c := ext[0]
-				ext = ext[1:]
-				if c == '"' {
-					break
-				}
-				if c == '\\' {
-					if len(ext) == 0 || chars[ext[0]]&cValue == 0 {
-						return false
-					}
-					ext = ext[1:]
-				} else if chars[c]&cValue == 0 {
-					return false
-				}
-			}
-		} else if !token() {
-			return false
-		}
-	}
-	return true
+	n = int(min(b.left, int64(len(in))))
+	b.left -= int64(n)
+	return n, len(in), nil
 }
 
-// trailerLine checks one trailer field line (RFC 9112 §7.1.2) against the
-// header limits; trailers are then discarded.
-func (d *chunkedDecoder) trailerLine(line []byte, lim *Limits) error {
-	d.trailer += len(line) + 2
-	d.trailers++
-	if d.trailer > lim.MaxHeaderBytes || d.trailers > lim.MaxHeaderFields {
-		return protoErr(431, "trailer section too large", nil)
+// decoded reports whether all of the body has been decoded.
+func (b *body) decoded() bool {
+	if b.chunked {
+		return b.dec.done()
 	}
-	if line[0] == ' ' || line[0] == '\t' {
-		return protoErr(400, "obsolete line folding in trailer", line)
-	}
-	colon := bytes.IndexByte(line, ':')
-	if colon < 0 || !isToken(line[:colon]) {
-		return protoErr(400, "invalid trailer field", line)
-	}
-	for _, c := range line[colon+1:] {
-		if chars[c]&cValue == 0 {
-			return protoErr(400, "invalid byte in trailer field value", line)
-		}
-	}
-	return nil
+	return b.left == 0
+}
+
+// asLength turns b into a body of n bytes already decoded: a buffered body
+// handed to a Receiver after all.
+func (b *body) asLength(n int) {
+	b.chunked, b.left, b.pend = false, int64(n), 0
 }

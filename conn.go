@@ -2,35 +2,72 @@ package biplane
 
 import (
 	"io"
-	"strconv"
-
-	"github.com/biplane-go/biplane/internal/ascii"
 )
 
-// Connection states (RFC 9112 §9): a connection alternates between reading
-// a request head and its body; after its last response it lingers.
+// Connection states (RFC 9112 §9). Every transition is made in this file;
+// doc.go's table lists them, and TestStateTable checks that it names every
+// state below.
 //
-//	state        on                         next
-//	stateHead    head complete              stateBody
-//	stateHead    malformed / over a limit   error response, then stateLinger
-//	stateBody    body complete              handler, response queued, stateHead
-//	stateBody    body over the limit        413, then stateLinger
-//	any          request timeout            408, then stateLinger
-//	stateLinger  peer's EOF, or time        closed
+//	state      on                                          next
+//	head       head complete, no body                      handler
+//	head       head complete, body, HeadHandler            handler (RespondHead)
+//	head       head complete, body, plain Handler          body
+//	head       malformed or over a limit                   error status, linger
+//	body       body complete                               handler (Respond)
+//	body       malformed, over the limit, or stalled       error status, linger
+//	handler    response                                    head (queued), or close
+//	handler    response with Stream                        send
+//	handler    101 with Upgrade                            upgraded
+//	handler    response with Receive                       receive (100 Continue if asked)
+//	handler    refusal on the head, small body             drain
+//	handler    refusal on the head, other body             close, lingering
+//	receive    a piece taken                               receive
+//	receive    receiver would block                        receive, not reading, until Wake
+//	receive    body complete                               reply
+//	receive    malformed, over the limit, stalled, EOF     Abort, error status or close
+//	drain      body discarded                              head
+//	reply      Done gives the response                     head, send or upgraded
+//	reply      Done would block                            reply, until Wake
+//	send       Stream's EOF                                head, or close
+//	send       Stream's error                              close
+//	upgraded   protocol's EOF, or peer's EOF               linger, or closed
+//	linger     peer's EOF, 256 KiB, or 2 s                 closed
+//	any        timeout, write error, Close                 closed (Abort)
 //
-// Writing is not a state: queued output is flushed before anything else
+// Writing is not a state: queued output is written before anything else
 // happens, so responses leave in request order and pipelined responses
-// leave together.
+// leave together; closeAfter closes (lingering or not) once it has left.
 const (
-	stateHead uint8 = iota
-	stateBody
-	stateLinger
+	stateHead     uint8 = iota // reading a request head
+	stateBody                  // reading a body into the read buffer
+	stateHandler               // the handler is running
+	stateReceive               // handing a body to a Receiver as it arrives
+	stateDrain                 // discarding the body of a request refused on its head
+	stateReply                 // the body was received; waiting for the Receiver's response
+	stateSend                  // sending a streamed response (Response.Stream)
+	stateUpgraded              // after 101: bytes both ways (Response.Upgrade)
+	stateLinger                // lingering close: output sent, input discarded
+	stateClosed                // closed; the conn is forgotten
 )
+
+// stateNames names the states as doc.go's table does.
+var stateNames = [...]string{
+	stateHead:     "head",
+	stateBody:     "body",
+	stateHandler:  "handler",
+	stateReceive:  "receive",
+	stateDrain:    "drain",
+	stateReply:    "reply",
+	stateSend:     "send",
+	stateUpgraded: "upgraded",
+	stateLinger:   "linger",
+	stateClosed:   "closed",
+}
 
 // Deadline kinds, so that an expiring deadline knows what it was for.
 const (
-	timeRequest uint8 = iota // a request is due (408), or a new connection's first one
-	timeIdle                 // waiting between requests
+	timeRequest uint8 = iota // a request or its body is due (408), or a new connection's first one
+	timeIdle                 // waiting between requests, or for the program
 	timeWrite                // the peer must accept output
 	timeLinger               // lingering close
 )
@@ -43,44 +80,45 @@ const (
 	lingerTime  = 2e9 // 2 s, in ns
 )
 
-// A conn is the server's state for one connection. It stays small: the
+// A conn is one connection and its state machine. It stays small: the
 // buffers live in an exchange, attached only while a request or response
 // is in flight.
 type conn struct {
+	s        *Server
 	nc       Conn
 	ex       *exchange
-	next     *conn // in the ready queue
-	deadline int64 // ns since Server.base
-	heapKey  int64 // deadline when last placed in the heap; <= deadline
-	heapIdx  int32 // -1 when not in the heap
-	idx      int32 // in Server.conns
+	st       *stream // a streamed response or upgraded protocol, while it lasts
+	next     *conn   // in the ready queue
+	deadline int64   // ns since Server.base
+	heapKey  int64   // deadline when last placed in the heap; <= deadline
+	heapIdx  int32   // -1 when not in the heap
+	idx      int32   // in Server.conns
 	lingered int32
-	requests uint32
+	requests uint32 // request heads parsed; the current one's Wakeups carry it
 	state    uint8
 	timeKind uint8
 	queued   bool
-	closed   bool
 	// closeAfter: close once the queued output is written. linger: do a
 	// lingering close then, rather than closing at once.
 	closeAfter, linger bool
-	rejected           bool    // over MaxConns; answered 503
-	st                 *stream // a streamed body or upgraded protocol, while it lasts
+	rejected           bool // over MaxConns; answered 503
+	held               bool // the program holds the connection back until a Wake
 }
 
 // An exchange is the buffers and parse state of one connection while it is
 // busy. Idle connections give theirs back to the server's pool.
 type exchange struct {
-	rbuf        []byte // input; bytes [r, w) are unconsumed
-	r, w        int
-	wbuf        []byte // queued output; bytes [wpos, len) are unwritten
-	wpos        int
-	out         []byte // a body queued after wbuf, written without a copy
-	iov         [2][]byte
-	p           Parser
-	head        int   // length of the parsed head of the current request
-	reqDeadline int64 // when the current request must be complete
-	chunk       chunkedDecoder
-	continued   bool // 100 Continue sent for the current request
+	rbuf     []byte // input; bytes [r, w) are unconsumed
+	r, w     int
+	wbuf     []byte // queued output; bytes [wpos, len) are unwritten
+	wpos     int
+	out      []byte // a body queued after wbuf, written without a copy
+	iov      [2][]byte
+	p        Parser
+	head     int   // length of the parsed head of the current request
+	reqStart int64 // when the current request's first byte arrived
+	body     body
+	rc       Receiver // the current body's receiver, until it is ended
 }
 
 // compact moves the unconsumed input to the front of the read buffer once
@@ -95,14 +133,57 @@ func (ex *exchange) compact() {
 // pending reports whether output is queued.
 func (ex *exchange) pending() bool { return ex.wpos < len(ex.wbuf) || len(ex.out) > 0 }
 
-// A vectorWriter can write several buffers in one system call.
-type vectorWriter interface {
-	Writev(bufs [][]byte) (int, error)
+// advance moves c forward as far as it can without blocking, within a
+// bound of rounds. A connection that still has work goes back in the queue.
+func (c *conn) advance() {
+	s := c.s
+	for range connRounds {
+		if c.state == stateClosed {
+			return
+		}
+		if ex := c.ex; ex != nil && ex.pending() {
+			progress, err := c.flush()
+			s.busy = s.busy || progress
+			if err == ErrWouldBlock {
+				if progress || c.timeKind != timeWrite {
+					// Each byte the peer accepts restarts its clock.
+					s.setDeadline(c, s.now+int64(s.lim.WriteTimeout), timeWrite)
+				}
+				s.park(c)
+				return
+			}
+			if err != nil {
+				c.close(err)
+				return
+			}
+		}
+		if c.closeAfter {
+			c.finish()
+			continue
+		}
+		var more bool
+		switch c.state {
+		case stateHead, stateBody:
+			more = c.process() || c.input()
+		case stateReceive, stateDrain:
+			more = c.receive()
+		case stateReply:
+			more = c.awaitReply()
+		case stateSend, stateUpgraded:
+			more = c.pump()
+		case stateLinger:
+			more = c.discard()
+		}
+		if !more {
+			return
+		}
+	}
+	s.enqueue(c)
 }
 
 // flush writes queued output until it is all written or the peer's window
 // is full. It reports whether any byte was written.
-func (s *Server) flush(c *conn) (progress bool, err error) {
+func (c *conn) flush() (progress bool, err error) {
 	ex := c.ex
 	for ex.pending() {
 		var n int
@@ -140,9 +221,44 @@ func (s *Server) flush(c *conn) (progress bool, err error) {
 	return progress, nil
 }
 
+// A vectorWriter can write several buffers in one system call.
+type vectorWriter interface {
+	Writev(bufs [][]byte) (int, error)
+}
+
+// input reads more input for the head, body or receive states, and acts
+// on what the read says. It reports whether to keep going.
+func (c *conn) input() bool {
+	n, err := c.read()
+	switch {
+	case n > 0:
+		c.s.busy = true
+		if c.state != stateHead {
+			c.ex.body.lastAt = c.s.now
+		}
+		return true
+	case err == ErrWouldBlock:
+		c.rest()
+		c.s.park(c)
+		return false
+	}
+	if pe, ok := err.(*ProtocolError); ok {
+		c.refuse(pe)
+		return true
+	}
+	// EOF or a broken connection. Complete requests were answered before
+	// this read, so nothing is owed; a body that is cut short is told.
+	if err == io.EOF && c.state != stateHead {
+		err = io.ErrUnexpectedEOF
+	}
+	c.close(err)
+	return false
+}
+
 // read reads into the connection's buffer, growing it when the current
 // request needs the room.
-func (s *Server) read(c *conn) (int, error) {
+func (c *conn) read() (int, error) {
+	s := c.s
 	if c.ex == nil {
 		s.acquire(c)
 	}
@@ -154,7 +270,7 @@ func (s *Server) read(c *conn) (int, error) {
 	// request's start, and no body is queued for writing while we read.
 	ex.compact()
 	if ex.w == len(ex.rbuf) {
-		limit := s.maxBuffer(c)
+		limit := c.maxBuffer()
 		if len(ex.rbuf) >= limit {
 			// The parser refuses input past the limits before this; this
 			// is a second line of defence, never a way to buffer more.
@@ -171,284 +287,451 @@ func (s *Server) read(c *conn) (int, error) {
 	if n > 0 {
 		ex.w += n
 		if fresh {
-			ex.reqDeadline = s.now + int64(s.lim.RequestTimeout)
+			ex.reqStart = s.now
 		}
 	}
 	return n, err
 }
 
-// maxBuffer is the most input the current request may need buffered.
-func (s *Server) maxBuffer(c *conn) int {
-	ex := c.ex
+// maxBuffer is the most input the current state may need buffered.
+func (c *conn) maxBuffer() int {
+	ex, lim := c.ex, &c.s.lim
 	switch {
 	case c.state == stateHead:
 		// One leading CRLF, the line and the header section, plus one byte
 		// so the parser can see that a limit was passed.
-		return 2 + s.lim.MaxRequestLine + s.lim.MaxHeaderBytes + 1
-	case ex.p.req.flags&flagChunked != 0:
-		return ex.head + s.lim.MaxBodyBytes + maxChunkLine + s.lim.MaxHeaderBytes + 2
-	default:
-		return ex.head + int(ex.p.req.contentLength)
+		return 2 + lim.MaxRequestLine + lim.MaxHeaderBytes + 1
+	case ex.body.chunked && c.state == stateBody:
+		return ex.head + int(ex.body.max) + maxChunkLine + lim.MaxHeaderBytes + 2
+	case c.state == stateBody:
+		return ex.head + int(ex.body.total)
+	case ex.body.chunked:
+		// Streamed: room for the longest framing line or trailer section.
+		return max(len(ex.rbuf), maxChunkLine+lim.MaxHeaderBytes+2)
 	}
+	return len(ex.rbuf) // streamed by Content-Length: what is there
 }
 
-// process handles the complete requests buffered on c, queueing their
-// responses. It reports whether it made progress; false means it needs
-// more input.
-func (s *Server) process(c *conn) bool {
+// process handles the complete requests buffered on c in the head and body
+// states, queueing their responses, until one needs more input or the
+// output should leave first. It reports whether it made progress; false
+// means it needs more input.
+func (c *conn) process() bool {
 	ex := c.ex
+	if ex == nil {
+		return false
+	}
 	progress := false
-	for !c.closeAfter && !c.closed && len(ex.out) == 0 && c.st == nil {
+	for !c.closeAfter && len(ex.out) == 0 {
 		switch c.state {
 		case stateHead:
-			if ex.r == ex.w {
+			if ex.r == ex.w || !c.parseHead() {
 				return progress
 			}
-			n, err := ex.p.Parse(ex.rbuf[ex.r:ex.w])
-			if err != nil {
-				s.refuse(c, err)
-				return true
-			}
-			if n == 0 {
-				return progress
-			}
-			ex.head = n
-			req := &ex.p.req
-			if req.flags&flagChunked == 0 && req.contentLength > int64(s.lim.MaxBodyBytes) {
-				// RFC 9110 §15.5.14: refuse before reading the body.
-				s.refuse(c, protoErr(413, "request body too large", nil))
-				return true
-			}
-			c.state = stateBody
-			ex.chunk = chunkedDecoder{}
-			ex.continued = false
-			progress = true
 		case stateBody:
-			req := &ex.p.req
-			size, done, err := s.body(c)
-			if err != nil {
-				s.refuse(c, err)
-				return true
-			}
-			if !done {
-				if req.flags&flagExpectContinue != 0 && req.minor == 1 && !ex.continued {
-					// RFC 9110 §10.1.1: the body will be read, so invite it.
-					ex.continued = true
-					ex.wbuf = append(ex.wbuf, "HTTP/1.1 100 Continue\r\n\r\n"...)
-					return true
-				}
+			if !c.bufferBody() {
 				return progress
 			}
-			if ex.pending() && len(ex.wbuf) > cap(ex.wbuf)/2 {
-				return true // flush first, so the response has room
-			}
-			s.respond(c, size)
-			progress = true
+		default:
+			return true // the handler moved on to another state
+		}
+		progress = true
+		if c.state == stateClosed {
+			return false
+		}
+		if ex.pending() && len(ex.wbuf) > cap(ex.wbuf)/2 {
+			return true // flush first, so the next response has room
 		}
 	}
 	return progress
 }
 
-// body reports whether the current request's body is complete, and its
-// size. Chunked bodies are decoded in place as they arrive.
-func (s *Server) body(c *conn) (size int, done bool, err error) {
-	ex := c.ex
-	start := ex.r + ex.head
+// parseHead parses the head at the front of the input. Once it is
+// complete, the request is answered (no body), offered to the handler on
+// its head (a HeadHandler), or its body buffered. It reports whether it
+// made progress.
+func (c *conn) parseHead() bool {
+	s, ex := c.s, c.ex
+	n, err := ex.p.Parse(ex.rbuf[ex.r:ex.w])
+	if err != nil {
+		c.refuse(err)
+		return true
+	}
+	if n == 0 {
+		return false
+	}
+	ex.head = n
+	c.requests++
 	req := &ex.p.req
-	if req.flags&flagChunked == 0 {
-		size = int(req.contentLength)
-		return size, ex.w-start >= size, nil
+	ex.body.start(req, &s.lim, ex.reqStart, s.now)
+	if !ex.body.chunked && ex.body.total == 0 {
+		c.respond(0)
+		return true
 	}
-	if ex.chunk.state != chunkDone {
-		used, done, err := ex.chunk.decode(ex.rbuf[start:ex.w], &s.lim)
-		if err != nil {
-			return 0, false, err
+	if hh, ok := s.Handler.(HeadHandler); ok {
+		req.buf = ex.rbuf[ex.r : ex.r+n]
+		resp, answered := c.call(req, hh)
+		switch {
+		case c.state == stateClosed:
+		case answered:
+			c.answerHead(req, &resp)
+		default:
+			c.bodyNext()
 		}
-		ex.w = start + used
-		if !done {
-			return 0, false, nil
-		}
-		req.contentLength = int64(ex.chunk.out)
+		return true
 	}
-	return ex.chunk.out, true, nil
+	c.bodyNext()
+	return true
 }
 
-// respond runs the handler for the complete current request and queues
-// its response.
-func (s *Server) respond(c *conn, size int) {
+// bodyNext goes on to buffer the current request's body.
+func (c *conn) bodyNext() {
+	ex := c.ex
+	req := &ex.p.req
+	if ex.body.tooLarge() {
+		// RFC 9110 §15.5.14: refuse before reading the body.
+		c.refuse(protoErr(413, "request body too large", nil))
+		return
+	}
+	c.state = stateBody
+	c.s.setDeadline(c, ex.body.deadline(), timeRequest)
+	if ex.w-ex.r-ex.head < int(ex.body.total) || ex.body.chunked {
+		c.invite(req)
+	}
+}
+
+// invite sends 100 Continue if the client waits for it: the body will be
+// read (RFC 9110 §10.1.1).
+func (c *conn) invite(req *Request) {
+	if req.flags&flagExpectContinue != 0 && req.minor == 1 {
+		c.ex.wbuf = append(c.ex.wbuf, "HTTP/1.1 100 Continue\r\n\r\n"...)
+	}
+}
+
+// bufferBody decodes the buffered body as far as it has arrived, and calls
+// the handler once it is complete. It reports whether it made progress.
+func (c *conn) bufferBody() bool {
+	ex := c.ex
+	b := &ex.body
+	start := ex.r + ex.head
+	if !b.chunked {
+		if ex.w-start < int(b.total) {
+			b.received = int64(ex.w - start)
+			c.s.setDeadline(c, b.deadline(), timeRequest)
+			return false
+		}
+		b.left, b.received = 0, b.total
+		c.respond(int(b.total))
+		return true
+	}
+	if !b.decoded() {
+		held := start + int(b.received)
+		n, used, err := b.decode(ex.rbuf[held:ex.w], &c.s.lim)
+		if err != nil {
+			c.refuse(err)
+			return true
+		}
+		b.received += int64(n)
+		ex.w = held + used
+		if !b.decoded() {
+			c.s.setDeadline(c, b.deadline(), timeRequest)
+			return false
+		}
+	}
+	ex.p.req.contentLength = b.received
+	c.respond(int(b.received))
+	return true
+}
+
+// respond runs the handler for the current request, whose body (size
+// bytes, decoded) is complete in the buffer, and queues its response.
+func (c *conn) respond(size int) {
 	ex := c.ex
 	req := &ex.p.req
 	start := ex.r + ex.head
 	req.buf = ex.rbuf[ex.r : start+size]
 	req.body = ex.rbuf[start : start+size : start+size]
-	req.remote = c.nc.RemoteAddr()
-	req.srv, req.conn = s, c
-	resp, ok := s.call(req)
-	if c.closed {
-		return // the handler closed the server
-	}
-	s.stats.Requests++
-	if !ok {
-		s.stats.Panics++
-		resp = Response{Status: 500, ContentType: "text/plain; charset=utf-8", Body: internalError}
-	}
-	closing := req.flags&flagClose != 0 || s.draining
-	if !s.writeResponse(c, req, &resp, closing) {
-		closeResponse(&resp)
-		resp = Response{Status: 500, ContentType: "text/plain; charset=utf-8", Body: internalError}
-		s.writeResponse(c, req, &resp, closing)
-	}
-	c.requests++
-	ex.r = start + size
-	ex.p.Reset()
-	c.state = stateHead
-	if c.st != nil && c.st.mode != modeUpgrade {
-		// Fill what room the head left, so that a small body leaves in
-		// the same write; it may end the stream at once.
-		s.fill(c)
-	}
-	switch {
-	case c.closed:
-	case c.st != nil:
-		// Streaming: no request is parsed until the stream ends, so no
-		// request clock runs; a stream that moves nothing for the idle
-		// timeout is closed.
-		s.setDeadline(c, s.now+int64(s.lim.IdleTimeout), timeIdle)
-	default:
-		s.awaitRequest(c)
-	}
-}
-
-// awaitRequest sets c's deadline once a response is queued and the next
-// request may be parsed: a request timeout if the next pipelined request
-// has begun, whose clock starts now, else the idle timeout (usually later
-// than the deadline in the heap: O(1)).
-func (s *Server) awaitRequest(c *conn) {
-	if ex := c.ex; ex != nil && ex.r < ex.w {
-		ex.reqDeadline = s.now + int64(s.lim.RequestTimeout)
-		s.setDeadline(c, ex.reqDeadline, timeRequest)
+	resp, _ := c.call(req, nil)
+	if c.state == stateClosed {
 		return
 	}
-	s.setDeadline(c, s.now+int64(s.lim.IdleTimeout), timeIdle)
+	if resp.Receive != nil {
+		// The body goes to the receiver after all, from the buffer.
+		ex.r = start
+		ex.body.asLength(size)
+		ex.body.received = 0
+		c.receiveNext(resp.Receive)
+		return
+	}
+	ex.r = start + size
+	c.answer(&resp)
 }
 
-// closeResponse closes the Stream or Upgrade of a response that will not
-// be sent, if it is an io.Closer.
-func closeResponse(resp *Response) {
-	var r any = resp.Stream
-	if resp.Upgrade != nil {
-		r = resp.Upgrade
+// call runs the handler on req: hh's RespondHead if hh is not nil, else
+// Respond. A panic becomes a 500. For RespondHead, answered reports
+// whether resp is the answer.
+func (c *conn) call(req *Request, hh HeadHandler) (resp Response, answered bool) {
+	s := c.s
+	req.remote = c.nc.RemoteAddr()
+	req.srv, req.conn = s, c
+	c.state = stateHandler
+	resp, answered, ok := s.call(req, hh)
+	if c.state == stateClosed {
+		return resp, answered // the handler closed the server
 	}
-	if cl, ok := r.(io.Closer); ok {
-		cl.Close()
+	c.state = stateHead
+	if !ok {
+		closeResponse(&resp)
+		resp, answered = errorResponse(500), true
 	}
+	if answered || hh == nil {
+		s.stats.Requests++
+	}
+	return resp, answered
 }
 
-var internalError = []byte("500 internal server error\n")
+// answerHead acts on a response to a request's head: a Receiver takes the
+// body, or the refusal goes out and the body is discarded or the
+// connection closed.
+func (c *conn) answerHead(req *Request, resp *Response) {
+	ex := c.ex
+	if resp.Receive != nil {
+		if ex.body.tooLarge() {
+			err := protoErr(413, "request body too large", nil)
+			c.abortReceiver(resp.Receive, err)
+			c.refuse(err)
+			return
+		}
+		ex.r += ex.head
+		c.receiveNext(resp.Receive)
+		c.invite(req)
+		return
+	}
+	// The body is not wanted. Discard a small one and keep the connection;
+	// otherwise close after the response (RFC 9110 §10.1.1): a client that
+	// waits for 100 Continue is not going to send it.
+	drain := !ex.body.chunked && ex.body.total <= DrainBytes &&
+		req.flags&flagExpectContinue == 0 && resp.Stream == nil && resp.Upgrade == nil
+	if !drain {
+		resp.Upgrade = nil // never switch protocols under an unread body
+		if resp.Status == 101 {
+			resp.Status = 500
+		}
+		c.queue(req, resp, true)
+		ex.r = ex.w // framing is in doubt: nothing more is parsed
+		c.closeAfter, c.linger = true, true
+		return
+	}
+	if !c.queue(req, resp, false) {
+		return
+	}
+	ex.r += ex.head
+	c.receiveNext(nil)
+}
 
-// call runs the handler, turning a panic into ok == false.
-func (s *Server) call(req *Request) (resp Response, ok bool) {
+// receiveNext hands the current body, whose first byte is at ex.r, to rc
+// as it arrives, or discards it if rc is nil.
+func (c *conn) receiveNext(rc Receiver) {
+	ex := c.ex
+	ex.rc = rc
+	c.state = stateReceive
+	if rc == nil {
+		c.state = stateDrain
+	}
+	ex.body.restart(c.s.now)
+	c.s.setDeadline(c, ex.body.deadline(), timeRequest)
+}
+
+// receive hands decoded pieces of the body to the receiver (or discards
+// them) until it is complete, the receiver holds back, or more input is
+// needed. It reports whether to keep going.
+func (c *conn) receive() bool {
+	s, ex := c.s, c.ex
+	if c.held {
+		return false // until a Wake
+	}
+	b := &ex.body
+	if b.pend == 0 && !b.decoded() && ex.r < ex.w {
+		n, used, err := b.decode(ex.rbuf[ex.r:ex.w], &s.lim)
+		if err != nil {
+			c.fail(err)
+			return true
+		}
+		b.pend = n
+		ex.w = ex.r + used
+	}
+	if b.pend > 0 {
+		n, err := b.pend, error(nil)
+		if ex.rc != nil {
+			n, err = c.write(ex.rbuf[ex.r : ex.r+b.pend])
+			if c.state == stateClosed {
+				return false
+			}
+		}
+		ex.r += n
+		b.pend -= n
+		b.received += int64(n)
+		if n > 0 {
+			s.busy = true
+			s.setDeadline(c, b.deadline(), timeRequest)
+		}
+		switch {
+		case err == ErrWouldBlock:
+			// The program holds the body back: stop reading, so that TCP
+			// flow control holds the client back, until a Wake. The
+			// program has the idle timeout to resume.
+			c.held = true
+			s.setDeadline(c, s.now+int64(s.lim.IdleTimeout), timeIdle)
+			return false
+		case err != nil:
+			c.fail(err)
+			return true
+		}
+	}
+	if b.pend == 0 && b.decoded() {
+		if c.state == stateDrain {
+			ex.p.Reset()
+			c.state = stateHead
+			c.awaitRequest()
+			return true
+		}
+		c.state = stateReply
+		return c.awaitReply()
+	}
+	if b.pend > 0 || (ex.r < ex.w && !b.chunked) {
+		return true
+	}
+	return c.input()
+}
+
+// write gives p to the receiver, turning a panic into an error.
+func (c *conn) write(p []byte) (n int, err error) {
 	defer func() {
 		if v := recover(); v != nil {
-			ok = false
-			if s.OnPanic != nil {
-				s.OnPanic(v)
-			}
+			c.s.panicked(v)
+			n, err = 0, errPanic
 		}
 	}()
-	if s.Handler == nil {
-		return Response{Status: 404, ContentType: "text/plain; charset=utf-8", Body: notFoundBody}, true
+	n, err = c.ex.rc.Write(p)
+	n = max(0, min(n, len(p)))
+	if n < len(p) && err == nil {
+		err = io.ErrShortWrite
 	}
-	return s.Handler.Respond(req), true
+	return n, err
 }
 
-// writeResponse queues resp's head, and its body or the stream that
-// produces it. It reports false, queueing nothing, if the handler's
-// response is invalid.
-func (s *Server) writeResponse(c *conn, req *Request, resp *Response, closing bool) bool {
-	status := resp.Status
-	if status == 0 {
-		status = 200
-	}
-	upgrade := status == 101
-	switch {
-	case upgrade:
-		// RFC 9110 §7.8: a server that receives Upgrade in an HTTP/1.0
-		// request must ignore it, so it never switches such a one.
-		if resp.Upgrade == nil || req.minor == 0 {
-			return false
-		}
-	case status < 200 || status > 999 || resp.Upgrade != nil:
+var errPanic = protoErr(500, "handler panicked", nil)
+
+// awaitReply asks the receiver, whose body has arrived whole, for its
+// final response, and queues it. It reports whether to keep going.
+func (c *conn) awaitReply() bool {
+	ex := c.ex
+	if c.held {
 		return false
 	}
-	for _, f := range resp.Header {
-		if !ValidField(f.Name, f.Value) {
-			return false
-		}
-		switch {
-		case ascii.EqualFoldBoth(f.Name, "Content-Length"),
-			ascii.EqualFoldBoth(f.Name, "Transfer-Encoding"),
-			ascii.EqualFoldBoth(f.Name, "Date"):
-			return false
-		case ascii.EqualFoldBoth(f.Name, "Connection") && !upgrade:
-			for e := range ascii.Elements(f.Value) {
-				closing = closing || ascii.EqualFold(e, "close")
-			}
-		}
+	resp, err := c.done()
+	if c.state == stateClosed {
+		return false
 	}
-	head := string(req.method.of(req.buf)) == "HEAD"
-	var st *stream
-	if resp.Stream != nil && !bodyless(status) && !head {
-		st = &stream{r: resp.Stream, left: resp.Length, mode: modeLength}
-		switch {
-		case resp.Length > 0:
-		case req.minor == 0:
-			st.mode = modeUntilClose // RFC 9112 §6.3: no chunked for HTTP/1.0
-			closing = true
-		default:
-			st.mode = modeChunked
-		}
-	} else if resp.Stream != nil {
-		closeResponse(resp) // never read: no content for HEAD, 1xx, 204, 304
+	switch {
+	case err == ErrWouldBlock:
+		c.held = true
+		c.s.setDeadline(c, c.s.now+int64(c.s.lim.IdleTimeout), timeIdle)
+		return false
+	case err != nil:
+		c.fail(err)
+		return true
 	}
+	ex.rc = nil // ended
+	c.answer(&resp)
+	return true
+}
+
+// pump moves a streamed response's or an upgraded protocol's bytes. It
+// reports whether to keep going.
+func (c *conn) pump() bool {
+	if c.move() {
+		if c.st != nil {
+			// Each byte moved restarts a stream's idle clock.
+			c.s.setDeadline(c, c.s.now+int64(c.s.lim.IdleTimeout), timeIdle)
+		}
+		c.s.busy = true
+		return true
+	}
+	if c.state != stateClosed {
+		c.streamRest()
+		c.s.park(c)
+	}
+	return false
+}
+
+// done asks the receiver for its final response, turning a panic into an
+// error.
+func (c *conn) done() (resp Response, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			c.s.panicked(v)
+			resp, err = Response{}, errPanic
+		}
+	}()
+	return c.ex.rc.Done()
+}
+
+// answer queues the final response to the current request, whose body has
+// been consumed, and goes on: to the next request, the response's stream,
+// its upgrade, or a close.
+func (c *conn) answer(resp *Response) {
 	ex := c.ex
-	w := AppendStatusLine(ex.wbuf, status)
-	if !s.NoDate {
-		w = append(w, "Date: "...)
-		w = append(w, s.date[:]...)
-		w = append(w, "\r\n"...)
+	req := &ex.p.req
+	if !c.queue(req, resp, false) {
+		return
 	}
-	if resp.ContentType != "" {
-		w = AppendField(w, "Content-Type", resp.ContentType)
+	ex.p.Reset()
+	if c.state == stateClosed {
+		return
 	}
-	body := resp.Body
-	switch {
-	case bodyless(status):
-		body = nil
-	case resp.Stream == nil:
-		w = appendContentLength(w, int64(len(body)))
-	case resp.Length > 0:
-		// Also for HEAD: the length the GET would have (RFC 9110 §9.3.2).
-		w = appendContentLength(w, resp.Length)
-	case st != nil && st.mode == modeChunked:
-		w = append(w, "Transfer-Encoding: chunked\r\n"...)
-	}
-	switch {
-	case upgrade:
-		// The handler's Connection field names the upgrade (RFC 9110 §7.6.1).
-	case closing:
-		w = append(w, "Connection: close\r\n"...)
-	case req.minor == 0:
-		w = append(w, "Connection: keep-alive\r\n"...)
-	}
-	for _, f := range resp.Header {
-		if upgrade || !ascii.EqualFoldBoth(f.Name, "Connection") {
-			w = AppendField(w, f.Name, f.Value)
+	if c.st == nil {
+		c.state = stateHead
+		if !c.closeAfter {
+			c.awaitRequest()
 		}
+		return
 	}
-	w = append(w, "\r\n"...)
-	if head || st != nil {
-		body = nil // RFC 9110 §9.3.2: the same head, no content
+	if c.st.mode == modeUpgrade {
+		c.state = stateUpgraded
+	} else {
+		c.state = stateSend
+		// Fill what room the head left, so that a small body leaves in
+		// the same write; it may end the stream at once.
+		c.fill()
+	}
+	if c.state == stateSend || c.state == stateUpgraded {
+		// No request is parsed until the stream ends, so no request clock
+		// runs; a stream that moves nothing for the idle timeout closes.
+		c.s.setDeadline(c, c.s.now+int64(c.s.lim.IdleTimeout), timeIdle)
+	}
+}
+
+// queue queues resp as the answer to req: its head, and its body or the
+// stream that produces it (c.st). A response the handler got wrong is
+// replaced by a 500. closing closes the connection after it in any case.
+// It reports false if the connection was closed instead.
+func (c *conn) queue(req *Request, resp *Response, closing bool) bool {
+	s, ex := c.s, c.ex
+	h, ok := checkResponse(req, resp, closing || req.flags&flagClose != 0 || s.draining)
+	if !ok {
+		closeResponse(resp)
+		*resp = errorResponse(500)
+		h, _ = checkResponse(req, resp, closing || req.flags&flagClose != 0 || s.draining)
+	}
+	var date []byte
+	if !s.NoDate {
+		date = s.date[:]
+	}
+	w := appendHead(ex.wbuf, resp, &h, date)
+	body := resp.Body
+	if h.noBody {
+		body = nil
 	}
 	if len(body) <= cap(w)-len(w) {
 		w = append(w, body...)
@@ -460,50 +743,232 @@ func (s *Server) writeResponse(c *conn, req *Request, resp *Response, closing bo
 	// peers whose further bytes we are refusing to read.
 	linger := ex.r+ex.head+len(req.body) < ex.w
 	switch {
-	case upgrade:
-		c.st = &stream{gen: c.requests, r: resp.Upgrade, in: resp.Upgrade, mode: modeUpgrade}
-	case st != nil:
-		st.gen, st.close, st.linger = c.requests, closing, linger
-		c.st = st
-	case closing:
+	case h.upgrade:
+		c.st = &stream{r: resp.Upgrade, in: resp.Upgrade, mode: modeUpgrade}
+	case h.stream != 0:
+		c.st = &stream{r: resp.Stream, left: resp.Length, mode: h.stream, close: h.closing, linger: linger}
+	case h.closing:
 		c.closeAfter, c.linger = true, linger
 	}
 	return true
 }
 
-// appendContentLength appends the Content-Length field for n bytes.
-func appendContentLength(w []byte, n int64) []byte {
-	w = append(w, "Content-Length: "...)
-	w = strconv.AppendInt(w, n, 10)
-	return append(w, "\r\n"...)
-}
-
-// refuse queues the error response for err and closes the connection
-// after it, lingering: framing is in doubt, so no further byte is parsed.
-func (s *Server) refuse(c *conn, err error) {
+// refuse answers a request the server will not serve with err's status,
+// and closes the connection after it, lingering: framing is in doubt, so
+// no further byte is parsed. A receiver still taking the body is aborted
+// with err.
+func (c *conn) refuse(err error) {
 	pe, ok := err.(*ProtocolError)
 	if !ok {
 		pe = &ProtocolError{Status: 400, Reason: err.Error()}
 	}
-	s.queueError(c, pe.Status, pe.Reason, "")
+	c.endReceiver(pe)
+	c.queueError(pe.Status, pe.Reason, "")
+}
+
+// fail ends the body being received with err (the receiver's own, or the
+// body's framing): the receiver is aborted and the client answered with
+// err's status, then the connection closes.
+func (c *conn) fail(err error) {
+	if pe, ok := err.(*ProtocolError); ok {
+		c.refuse(pe)
+		return
+	}
+	c.endReceiver(err)
+	status := errorStatus(err)
+	c.queueError(status, StatusText(status), "")
+}
+
+// endReceiver aborts the current body's receiver with err, if it has not
+// been ended.
+func (c *conn) endReceiver(err error) {
+	if ex := c.ex; ex != nil && ex.rc != nil {
+		rc := ex.rc
+		ex.rc = nil
+		c.held = false
+		c.abortReceiver(rc, err)
+	}
+}
+
+// abortReceiver calls rc.Abort(err), turning a panic into a count.
+func (c *conn) abortReceiver(rc Receiver, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			c.s.panicked(v)
+		}
+	}()
+	rc.Abort(err)
 }
 
 // queueError queues a plain-text error response with Connection: close,
-// and extra, if not empty, as further header lines.
-func (s *Server) queueError(c *conn, status int, reason, extra string) {
+// and extra, if not empty, as further header lines, and closes the
+// connection after it, lingering.
+func (c *conn) queueError(status int, reason, extra string) {
+	s, ex := c.s, c.ex
 	s.stats.countRefused(status)
-	ex := c.ex
-	w := AppendStatusLine(ex.wbuf, status)
+	var date []byte
 	if !s.NoDate {
-		w = append(w, "Date: "...)
-		w = append(w, s.date[:]...)
-		w = append(w, "\r\n"...)
+		date = s.date[:]
 	}
-	w = append(w, extra...)
-	w = append(w, "Content-Type: text/plain; charset=utf-8\r\nConnection: close\r\nContent-Length: "...)
-	w = strconv.AppendInt(w, int64(len(reason)+1), 10)
-	w = append(w, "\r\n\r\n"...)
-	w = append(w, reason...)
-	ex.wbuf = append(w, '\n')
+	ex.wbuf = appendError(ex.wbuf, status, reason, extra, date)
+	ex.out = nil
+	if c.st != nil {
+		c.endStream()
+	}
 	c.closeAfter, c.linger = true, true
+	if c.state != stateLinger {
+		c.state = stateHead
+	}
+	ex.r = ex.w
+}
+
+// awaitRequest sets c's deadline once a response is queued and the next
+// request may be parsed: a request timeout if the next pipelined request
+// has begun, whose clock starts now, else the idle timeout (usually later
+// than the deadline in the heap: O(1)).
+func (c *conn) awaitRequest() {
+	s := c.s
+	if ex := c.ex; ex != nil && ex.r < ex.w {
+		ex.reqStart = s.now
+		s.setDeadline(c, s.now+int64(s.lim.RequestTimeout), timeRequest)
+		return
+	}
+	s.setDeadline(c, s.now+int64(s.lim.IdleTimeout), timeIdle)
+}
+
+// rest sets c's deadline for waiting on input, and returns its buffers to
+// the pool if it is between requests.
+func (c *conn) rest() {
+	s, ex := c.s, c.ex
+	switch {
+	case ex != nil && c.state != stateHead:
+		s.setDeadline(c, ex.body.deadline(), timeRequest)
+		return
+	case ex != nil && ex.r < ex.w:
+		s.setDeadline(c, ex.reqStart+int64(s.lim.RequestTimeout), timeRequest)
+		return
+	case ex != nil:
+		s.release(c)
+	}
+	if s.draining {
+		c.close(nil) // between requests: nothing is lost
+		return
+	}
+	if c.requests == 0 {
+		if c.timeKind != timeRequest {
+			s.setDeadline(c, s.now+int64(s.lim.RequestTimeout), timeRequest)
+		}
+		return
+	}
+	if c.timeKind != timeIdle {
+		s.setDeadline(c, s.now+int64(s.lim.IdleTimeout), timeIdle)
+	}
+}
+
+// wake resumes c after the program's Wake: a receiver or a reply it held
+// back, or a stream.
+func (c *conn) wake() {
+	if c.held {
+		c.held = false
+		if c.state == stateReceive {
+			c.ex.body.restart(c.s.now)
+			c.s.setDeadline(c, c.ex.body.deadline(), timeRequest)
+		}
+	}
+	c.s.enqueue(c)
+}
+
+// finish closes c after its last response: at once if the peer will send
+// nothing more, else with a lingering close.
+func (c *conn) finish() {
+	s := c.s
+	c.closeAfter = false
+	cw, ok := c.nc.(CloseWriter)
+	if !c.linger || !ok || cw.CloseWrite() != nil {
+		c.close(nil)
+		return
+	}
+	c.state = stateLinger
+	if c.ex != nil {
+		s.release(c)
+	}
+	s.setDeadline(c, s.now+lingerTime, timeLinger)
+}
+
+// discard discards input during a lingering close. It reports whether to
+// keep going.
+func (c *conn) discard() bool {
+	s := c.s
+	if s.scratch == nil {
+		s.scratch = make([]byte, 4096)
+	}
+	n, err := c.nc.Read(s.scratch)
+	c.lingered += int32(n)
+	switch {
+	case err == ErrWouldBlock:
+		s.park(c)
+		return false
+	case err != nil || c.lingered > lingerBytes:
+		c.close(nil)
+		return false
+	}
+	return true
+}
+
+// timeout acts on c's expired deadline.
+func (c *conn) timeout() {
+	s, ex := c.s, c.ex
+	switch c.timeKind {
+	case timeRequest:
+		waiting := ex != nil && !ex.pending() &&
+			(c.state == stateBody || c.state == stateReceive || (c.state == stateHead && ex.r < ex.w))
+		if waiting {
+			// RFC 9110 §15.5.9: the request did not arrive in time.
+			s.stats.RequestTimeouts++
+			c.refuse(errRequestTimeout)
+			s.enqueue(c)
+			s.setDeadline(c, s.now+int64(s.lim.WriteTimeout), timeWrite)
+			return
+		}
+		s.stats.IdleTimeouts++
+	case timeIdle:
+		if c.held && ex != nil && ex.rc != nil && !ex.pending() {
+			// The program did not resume its receiver in time.
+			s.stats.IdleTimeouts++
+			c.fail(errHeld)
+			s.enqueue(c)
+			s.setDeadline(c, s.now+int64(s.lim.WriteTimeout), timeWrite)
+			return
+		}
+		s.stats.IdleTimeouts++
+	case timeWrite:
+		s.stats.WriteTimeouts++
+	}
+	c.close(errRequestTimeout)
+}
+
+var (
+	errRequestTimeout = protoErr(408, "request timeout", nil)
+	errHeld           = protoErr(503, "the program held the body back past the idle timeout", nil)
+)
+
+// close closes c and forgets it. A receiver that has not been ended is
+// aborted with err (io.ErrUnexpectedEOF if nil), and a stream is closed.
+func (c *conn) close(err error) {
+	if c.state == stateClosed {
+		return
+	}
+	if err == nil || err == io.EOF {
+		err = io.ErrUnexpectedEOF
+	}
+	c.endReceiver(err)
+	c.state = stateClosed
+	c.held = false
+	c.s.forget(c)
+	if c.st != nil {
+		c.endStream()
+	}
+	if c.ex != nil {
+		c.s.release(c)
+	}
 }

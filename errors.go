@@ -28,3 +28,6 @@ func protoErr(status int, reason string, input []byte) *ProtocolError {
 	}
 	return &ProtocolError{Status: status, Reason: reason, Input: string(input)}
 }
+
+// StatusCode returns e.Status: the status the server answers with.
+func (e *ProtocolError) StatusCode() int { return e.Status }

@@ -27,11 +27,23 @@ type Limits struct {
 	// with 413 as soon as it grows past it. If zero, 1 MiB is used.
 	MaxBodyBytes int
 
-	// RequestTimeout bounds the time from a request's first byte to its
-	// last. A request still incomplete then is answered 408 Request
-	// Timeout (RFC 9110 §15.5.9) and the connection is closed. If zero,
-	// 10 s is used.
+	// RequestTimeout bounds the time from a request's first byte to the
+	// end of its head, and the time a body may go without a byte arriving.
+	// A body is also given MinBodyRate: see there. A request still
+	// incomplete then is answered 408 Request Timeout (RFC 9110 §15.5.9)
+	// and the connection is closed. If zero, 10 s is used.
 	RequestTimeout time.Duration
+
+	// MinBodyRate is the slowest, in bytes per second, that a request body
+	// may arrive and still take longer than RequestTimeout: each byte of
+	// it extends the request's deadline by 1/MinBodyRate seconds, but
+	// never beyond RequestTimeout after the last byte that arrived. So a
+	// 1 GiB upload that keeps coming is never cut, while a body that
+	// stalls for RequestTimeout, or trickles at a fraction f of this rate,
+	// is answered 408 after RequestTimeout/(1-f) from the request's first
+	// byte. Time the program holds a body back (a [Receiver] returning
+	// [ErrWouldBlock]) does not count. If zero, 1 KiB/s is used.
+	MinBodyRate int
 
 	// IdleTimeout bounds how long a keep-alive connection may wait for its
 	// next request. It is then closed without a response (RFC 9112 §9.5).
@@ -71,6 +83,7 @@ const (
 	DefaultMaxHeaderFields = 100
 	DefaultMaxBodyBytes    = 1 << 20
 	DefaultRequestTimeout  = 10 * time.Second
+	DefaultMinBodyRate     = 1 << 10
 	DefaultIdleTimeout     = 60 * time.Second
 	DefaultWriteTimeout    = 10 * time.Second
 	DefaultMaxConns        = 1024
@@ -95,6 +108,7 @@ func (l Limits) withDefaults() Limits {
 	def(&l.MaxHeaderFields, DefaultMaxHeaderFields)
 	def(&l.MaxBodyBytes, DefaultMaxBodyBytes)
 	defDur(&l.RequestTimeout, DefaultRequestTimeout)
+	def(&l.MinBodyRate, DefaultMinBodyRate)
 	defDur(&l.IdleTimeout, DefaultIdleTimeout)
 	defDur(&l.WriteTimeout, DefaultWriteTimeout)
 	def(&l.MaxConns, DefaultMaxConns)

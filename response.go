@@ -3,6 +3,8 @@ package biplane
 import (
 	"io"
 	"strconv"
+
+	"github.com/biplane-go/biplane/internal/ascii"
 )
 
 // A Response is what a [Handler] answers with. The server adds the status
@@ -56,6 +58,14 @@ type Response struct {
 	// response must name the new protocol in its Upgrade and Connection
 	// fields, and is refused with a 500 on an HTTP/1.0 request.
 	Upgrade Upgrade
+
+	// Receive, if not nil, takes the request's body instead of an answer:
+	// the server hands it the body as it arrives, then sends the
+	// response its Done returns (see [Receiver]). The response's other
+	// fields are ignored. Returned from [HeadHandler.RespondHead], it is
+	// how a route takes a body larger than memory; returned from Respond,
+	// it is given the body that was buffered.
+	Receive Receiver
 }
 
 // An Upgrade is the protocol a connection speaks after a 101 (Switching
@@ -83,6 +93,162 @@ type Response struct {
 type Upgrade interface {
 	io.Reader
 	io.Writer
+}
+
+// A head is what the server decided about a response while checking it,
+// for encoding its head and going on.
+type head struct {
+	status  int
+	upgrade bool  // 101 with an Upgrade
+	stream  uint8 // the Stream's framing, or 0 when the Body (or nothing) is sent
+	noBody  bool  // send no content: HEAD, a bodyless status, or a Stream
+	closing bool  // Connection: close
+	minor   uint8
+}
+
+// checkResponse checks the handler's resp against req and decides how to
+// frame it. It reports false if resp is invalid: a status out of range,
+// a 1xx other than 101 with an Upgrade, an Upgrade without 101 or to an
+// HTTP/1.0 request, or a header field that is malformed or one the server
+// owns. resp.Stream is closed if it will not be read.
+func checkResponse(req *Request, resp *Response, closing bool) (h head, ok bool) {
+	h.status, h.closing, h.minor = resp.Status, closing, req.minor
+	if h.status == 0 {
+		h.status = 200
+	}
+	h.upgrade = h.status == 101
+	switch {
+	case h.upgrade:
+		// RFC 9110 §7.8: a server that receives Upgrade in an HTTP/1.0
+		// request must ignore it, so it never switches such a one.
+		if resp.Upgrade == nil || req.minor == 0 {
+			return h, false
+		}
+	case h.status < 200 || h.status > 999 || resp.Upgrade != nil:
+		return h, false
+	}
+	for _, f := range resp.Header {
+		if !ValidField(f.Name, f.Value) {
+			return h, false
+		}
+		switch {
+		case ascii.EqualFoldBoth(f.Name, "Content-Length"),
+			ascii.EqualFoldBoth(f.Name, "Transfer-Encoding"),
+			ascii.EqualFoldBoth(f.Name, "Date"):
+			return h, false
+		case ascii.EqualFoldBoth(f.Name, "Connection") && !h.upgrade:
+			for e := range ascii.Elements(f.Value) {
+				h.closing = h.closing || ascii.EqualFold(e, "close")
+			}
+		}
+	}
+	isHead := string(req.method.of(req.buf)) == "HEAD"
+	h.noBody = isHead || bodyless(h.status)
+	if resp.Stream != nil {
+		if h.noBody {
+			closeResponse(resp) // never read: no content for HEAD, 1xx, 204, 304
+		} else {
+			switch {
+			case resp.Length > 0:
+				h.stream = modeLength
+			case req.minor == 0:
+				h.stream = modeUntilClose // RFC 9112 §6.3: no chunked for HTTP/1.0
+				h.closing = true
+			default:
+				h.stream = modeChunked
+			}
+		}
+		h.noBody = true
+	}
+	return h, true
+}
+
+// appendHead appends resp's head, as h says, to w: the status line, Date
+// (if date is not nil), the framing fields, Connection, the handler's
+// fields, and the empty line.
+func appendHead(w []byte, resp *Response, h *head, date []byte) []byte {
+	w = AppendStatusLine(w, h.status)
+	if date != nil {
+		w = append(w, "Date: "...)
+		w = append(w, date...)
+		w = append(w, "\r\n"...)
+	}
+	if resp.ContentType != "" {
+		w = AppendField(w, "Content-Type", resp.ContentType)
+	}
+	switch {
+	case bodyless(h.status):
+	case resp.Stream == nil:
+		w = appendContentLength(w, int64(len(resp.Body)))
+	case resp.Length > 0:
+		// Also for HEAD: the length the GET would have (RFC 9110 §9.3.2).
+		w = appendContentLength(w, resp.Length)
+	case h.stream == modeChunked:
+		w = append(w, "Transfer-Encoding: chunked\r\n"...)
+	}
+	switch {
+	case h.upgrade:
+		// The handler's Connection field names the upgrade (RFC 9110 §7.6.1).
+	case h.closing:
+		w = append(w, "Connection: close\r\n"...)
+	case h.minor == 0:
+		w = append(w, "Connection: keep-alive\r\n"...)
+	}
+	for _, f := range resp.Header {
+		if h.upgrade || !ascii.EqualFoldBoth(f.Name, "Connection") {
+			w = AppendField(w, f.Name, f.Value)
+		}
+	}
+	return append(w, "\r\n"...)
+}
+
+// appendError appends the server's own plain-text answer with status, its
+// body the reason, with Connection: close, and extra, if not empty, as
+// further header lines.
+func appendError(w []byte, status int, reason, extra string, date []byte) []byte {
+	w = AppendStatusLine(w, status)
+	if date != nil {
+		w = append(w, "Date: "...)
+		w = append(w, date...)
+		w = append(w, "\r\n"...)
+	}
+	w = append(w, extra...)
+	w = append(w, "Content-Type: text/plain; charset=utf-8\r\nConnection: close\r\nContent-Length: "...)
+	w = strconv.AppendInt(w, int64(len(reason)+1), 10)
+	w = append(w, "\r\n\r\n"...)
+	w = append(w, reason...)
+	return append(w, '\n')
+}
+
+// appendContentLength appends the Content-Length field for n bytes.
+func appendContentLength(w []byte, n int64) []byte {
+	w = append(w, "Content-Length: "...)
+	w = strconv.AppendInt(w, n, 10)
+	return append(w, "\r\n"...)
+}
+
+// errorResponse is a plain-text response with status and its reason
+// phrase.
+func errorResponse(status int) Response {
+	body := internalError
+	if status != 500 {
+		body = []byte(strconv.Itoa(status) + " " + StatusText(status) + "\n")
+	}
+	return Response{Status: status, ContentType: "text/plain; charset=utf-8", Body: body}
+}
+
+var internalError = []byte("500 internal server error\n")
+
+// closeResponse closes the Stream or Upgrade of a response that will not
+// be sent, if it is an io.Closer.
+func closeResponse(resp *Response) {
+	var r any = resp.Stream
+	if resp.Upgrade != nil {
+		r = resp.Upgrade
+	}
+	if cl, ok := r.(io.Closer); ok {
+		cl.Close()
+	}
 }
 
 // A Field is one response header field.

@@ -239,11 +239,35 @@ var (
 // Respond routes r to the most specific matching handler, or answers 404
 // or 405.
 func (m *Mux) Respond(r *Request) Response {
+	best, refusal := m.match(r)
+	if best == nil {
+		return refusal
+	}
+	return best.h.Respond(r)
+}
+
+// RespondHead routes r on its head, before its body is read: a path that
+// no pattern matches is answered 404, one that only other methods' patterns
+// match 405, without reading the body; a route whose handler is a
+// [HeadHandler] is asked in turn; any other route has its body buffered.
+func (m *Mux) RespondHead(r *Request) (Response, bool) {
+	best, refusal := m.match(r)
+	if best == nil {
+		return refusal, true
+	}
+	if hh, ok := best.h.(HeadHandler); ok {
+		return hh.RespondHead(r)
+	}
+	return Response{}, false
+}
+
+// match finds the most specific route for r and fills in r's pattern and
+// wildcards, or returns nil and the 404 or 405 answer.
+func (m *Mux) match(r *Request) (*route, Response) {
 	path := r.RawPath()
 	off := r.path.start
 	method := r.method.of(r.buf)
 	var best *route
-	pathMatched := false
 	for i := range m.routes {
 		rt := &m.routes[i]
 		if !methodMatches(rt.method, method) || (best != nil && !moreSpecific(rt, best)) {
@@ -254,6 +278,7 @@ func (m *Mux) Respond(r *Request) Response {
 		}
 	}
 	if best == nil {
+		pathMatched := false
 		for i := range m.routes {
 			if m.routes[i].match(r, path, off) {
 				pathMatched = true
@@ -262,15 +287,15 @@ func (m *Mux) Respond(r *Request) Response {
 		}
 		r.nparams = 0
 		if !pathMatched {
-			return Response{Status: 404, ContentType: "text/plain; charset=utf-8", Body: notFoundBody}
+			return nil, Response{Status: 404, ContentType: "text/plain; charset=utf-8", Body: notFoundBody}
 		}
-		return Response{Status: 405, ContentType: "text/plain; charset=utf-8", Body: notAllowed,
+		return nil, Response{Status: 405, ContentType: "text/plain; charset=utf-8", Body: notAllowed,
 			Header: []Field{{"Allow", m.allow(r, path, off)}}}
 	}
 	// Matching again fills r's wildcards for the winner.
 	best.match(r, path, off)
 	r.pattern = best.pattern
-	return best.h.Respond(r)
+	return best, Response{}
 }
 
 // allow lists the methods of the patterns matching path, for 405's Allow.

@@ -156,7 +156,7 @@ func (s *Server) Step() bool {
 		limit = stepConns
 	}
 	for n := min(s.nready, limit); n > 0 && !s.done; n-- {
-		s.advance(s.dequeue())
+		s.dequeue().advance()
 	}
 	s.expire()
 	if s.draining && (len(s.conns) == 0 || s.now >= s.drainUntil) {
@@ -267,7 +267,7 @@ func (s *Server) Close() error {
 	}
 	s.stopped, s.started, s.done = true, true, true
 	for len(s.conns) > 0 {
-		s.close(s.conns[len(s.conns)-1])
+		s.conns[len(s.conns)-1].close(ErrServerClosed)
 	}
 	if s.Listener == nil {
 		return nil
@@ -366,14 +366,14 @@ func (s *Server) open(nc Conn) {
 		nc.Close() // even the 503s are over their bound: close at once
 		return
 	}
-	c := &conn{nc: nc, heapIdx: -1, idx: int32(len(s.conns)), rejected: rejected}
+	c := &conn{s: s, nc: nc, heapIdx: -1, idx: int32(len(s.conns)), rejected: rejected}
 	s.conns = append(s.conns, c)
 	s.byNC[nc] = c
 	if rejected {
 		s.rejecting++
 		s.acquire(c)
 		// RFC 9110 §15.6.4: overloaded, try later.
-		s.queueError(c, 503, "too many connections", "Retry-After: 1\r\n")
+		c.queueError(503, "too many connections", "Retry-After: 1\r\n")
 	} else {
 		s.active++
 	}
@@ -381,12 +381,8 @@ func (s *Server) open(nc Conn) {
 	s.enqueue(c)
 }
 
-// close closes c and forgets it.
-func (s *Server) close(c *conn) {
-	if c.closed {
-		return
-	}
-	c.closed = true
+// forget removes c, which is closing, from the server.
+func (s *Server) forget(c *conn) {
 	s.stats.Closed++
 	c.nc.Close()
 	if c.heapIdx >= 0 {
@@ -397,116 +393,10 @@ func (s *Server) close(c *conn) {
 	s.conns[len(s.conns)-1] = nil
 	s.conns = s.conns[:len(s.conns)-1]
 	delete(s.byNC, c.nc)
-	if c.st != nil {
-		s.endStream(c)
-	}
-	if c.ex != nil {
-		s.release(c)
-	}
 	if c.rejected {
 		s.rejecting--
 	} else {
 		s.active--
-	}
-}
-
-// advance moves c forward as far as it can without blocking, within a
-// bound of rounds. A connection that still has work goes back in the queue.
-func (s *Server) advance(c *conn) {
-	for range connRounds {
-		if c.closed {
-			return
-		}
-		ex := c.ex
-		if ex != nil && ex.pending() {
-			progress, err := s.flush(c)
-			s.busy = s.busy || progress
-			if err == ErrWouldBlock {
-				if progress || c.timeKind != timeWrite {
-					// Each byte the peer accepts restarts its clock.
-					s.setDeadline(c, s.now+int64(s.lim.WriteTimeout), timeWrite)
-				}
-				s.park(c)
-				return
-			}
-			if err != nil {
-				s.close(c)
-				return
-			}
-		}
-		if c.closeAfter {
-			s.finish(c)
-			continue
-		}
-		if c.state == stateLinger {
-			if !s.discard(c) {
-				return
-			}
-			continue
-		}
-		if c.st != nil {
-			if s.pump(c) {
-				if c.st != nil {
-					// Each byte moved restarts a stream's idle clock.
-					s.setDeadline(c, s.now+int64(s.lim.IdleTimeout), timeIdle)
-				}
-				s.busy = true
-				continue
-			}
-			if !c.closed {
-				s.streamRest(c)
-				s.park(c)
-			}
-			return
-		}
-		if ex != nil && s.process(c) {
-			continue
-		}
-		n, err := s.read(c)
-		if n > 0 {
-			s.busy = true
-			continue
-		}
-		if err == ErrWouldBlock {
-			s.rest(c)
-			s.park(c)
-			return
-		}
-		if pe, ok := err.(*ProtocolError); ok {
-			s.refuse(c, pe)
-			continue
-		}
-		// EOF or a broken connection. Complete requests were answered
-		// before this read, so nothing is owed.
-		s.close(c)
-		return
-	}
-	s.enqueue(c)
-}
-
-// rest sets c's deadline for waiting on input, and returns its buffers to
-// the pool if it is between requests.
-func (s *Server) rest(c *conn) {
-	ex := c.ex
-	if ex != nil && (c.state == stateBody || ex.r < ex.w) {
-		s.setDeadline(c, ex.reqDeadline, timeRequest)
-		return
-	}
-	if ex != nil {
-		s.release(c)
-	}
-	if s.draining {
-		s.close(c) // between requests: nothing is lost
-		return
-	}
-	if c.requests == 0 {
-		if c.timeKind != timeRequest {
-			s.setDeadline(c, s.now+int64(s.lim.RequestTimeout), timeRequest)
-		}
-		return
-	}
-	if c.timeKind != timeIdle {
-		s.setDeadline(c, s.now+int64(s.lim.IdleTimeout), timeIdle)
 	}
 }
 
@@ -518,60 +408,32 @@ func (s *Server) park(c *conn) {
 	}
 }
 
-// finish closes c after its last response: at once if the peer will send
-// nothing more, else with a lingering close.
-func (s *Server) finish(c *conn) {
-	c.closeAfter = false
-	cw, ok := c.nc.(CloseWriter)
-	if !c.linger || !ok || cw.CloseWrite() != nil {
-		s.close(c)
-		return
-	}
-	c.state = stateLinger
-	if c.ex != nil {
-		s.release(c)
-	}
-	s.setDeadline(c, s.now+lingerTime, timeLinger)
-}
-
-// discard discards input during a lingering close. It reports whether to
-// keep going.
-func (s *Server) discard(c *conn) bool {
-	if s.scratch == nil {
-		s.scratch = make([]byte, 4096)
-	}
-	n, err := c.nc.Read(s.scratch)
-	c.lingered += int32(n)
-	switch {
-	case err == ErrWouldBlock:
-		s.park(c)
-		return false
-	case err != nil || c.lingered > lingerBytes:
-		s.close(c)
-		return false
-	}
-	return true
-}
-
-// timeout acts on c's expired deadline.
-func (s *Server) timeout(c *conn) {
-	switch c.timeKind {
-	case timeRequest:
-		if ex := c.ex; ex != nil && c.st == nil && (c.state == stateBody || ex.r < ex.w) && !ex.pending() {
-			// RFC 9110 §15.5.9: the request did not arrive in time.
-			s.stats.RequestTimeouts++
-			s.queueError(c, 408, "request timeout", "")
-			s.enqueue(c)
-			s.setDeadline(c, s.now+int64(s.lim.WriteTimeout), timeWrite)
-			return
+// call runs the handler on req: hh's RespondHead if hh is not nil, else
+// Respond. ok is false if it panicked. answered is RespondHead's.
+func (s *Server) call(req *Request, hh HeadHandler) (resp Response, answered, ok bool) {
+	defer func() {
+		if v := recover(); v != nil {
+			ok = false
+			s.panicked(v)
 		}
-		s.stats.IdleTimeouts++
-	case timeIdle:
-		s.stats.IdleTimeouts++
-	case timeWrite:
-		s.stats.WriteTimeouts++
+	}()
+	switch {
+	case hh != nil:
+		resp, answered = hh.RespondHead(req)
+	case s.Handler == nil:
+		resp = Response{Status: 404, ContentType: "text/plain; charset=utf-8", Body: notFoundBody}
+	default:
+		resp = s.Handler.Respond(req)
 	}
-	s.close(c)
+	return resp, answered, true
+}
+
+// panicked reports a recovered panic of the program's code.
+func (s *Server) panicked(v any) {
+	s.stats.Panics++
+	if s.OnPanic != nil {
+		s.OnPanic(v)
+	}
 }
 
 // acquire gives c buffers from the pool.
@@ -605,15 +467,13 @@ func (s *Server) release(c *conn) {
 		ex.wbuf = nil
 	}
 	ex.p.Reset()
-	if c.state != stateLinger {
-		c.state = stateHead
-	}
+	ex.rc = nil
 	s.free = append(s.free, ex)
 }
 
 // enqueue appends c to the ready queue unless it is there already.
 func (s *Server) enqueue(c *conn) {
-	if c.queued || c.closed {
+	if c.queued || c.state == stateClosed {
 		return
 	}
 	c.queued = true
@@ -655,6 +515,6 @@ func (s *Server) expire() {
 			continue
 		}
 		s.heapRemove(c)
-		s.timeout(c)
+		c.timeout()
 	}
 }

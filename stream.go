@@ -1,10 +1,6 @@
 package biplane
 
-import (
-	"io"
-	"math/bits"
-	"strconv"
-)
+import "io"
 
 // Stream modes: how a streamed body is framed, or that the connection was
 // upgraded.
@@ -19,7 +15,6 @@ const (
 // was upgraded to, for as long as it lasts. While a connection has one,
 // no further request on it is parsed.
 type stream struct {
-	gen   uint32 // the connection's request count when it began: whose Wakeups reach it
 	r     io.Reader
 	in    io.Writer // modeUpgrade: where the peer's bytes go
 	left  int64     // modeLength: bytes still to send
@@ -31,49 +26,73 @@ type stream struct {
 	linger bool
 }
 
-// A Wakeup is a handle on one response that is a [Response.Stream] or an
-// [Upgrade], from [Request.Wakeup]. It reaches that response only: once
-// the response has ended, or the connection has closed, it does nothing.
-// The zero Wakeup does nothing.
+// A Wakeup is a handle on one request's exchange, from [Request.Wakeup]:
+// on its [Receiver] while the body arrives or the final response is
+// awaited, then on its [Response.Stream] or [Upgrade]. It reaches that
+// request only: once its response has ended, or the connection has
+// closed, it does nothing. The zero Wakeup does nothing.
 type Wakeup struct {
 	s   *Server
 	c   *conn
 	gen uint32
 }
 
-// live reports whether w's response is still being streamed.
+// live reports whether w's request is still waiting on the program: a
+// receiver, a deferred response, a stream or an upgrade.
 func (w Wakeup) live() bool {
-	return w.c != nil && !w.c.closed && w.c.st != nil && w.c.st.gen == w.gen
+	if w.c == nil || w.c.requests != w.gen {
+		return false
+	}
+	switch w.c.state {
+	case stateReceive, stateReply:
+		return w.c.ex != nil && w.c.ex.rc != nil
+	case stateSend, stateUpgraded:
+		return w.c.st != nil
+	}
+	return false
 }
 
-// Wake makes the server call the response's Stream or Upgrade again on
-// its next step. It costs little: call it whenever there is something new
-// to send, or an Upgrade can take more input. Like the server's other
-// methods, it must be called from the loop's goroutine (from a handler, a
-// Stream's Read, or between steps); a [Server.Wait] in progress is not
-// cut short.
+// Wake makes the server call the request's Receiver (Write, or Done once
+// the body is whole), or its response's Stream or Upgrade, again on its
+// next step. It costs little: call it whenever a receiver can take more,
+// there is something new to send, or an Upgrade can take more input. Like
+// the server's other methods, it must be called from the loop's goroutine
+// (from a handler, a Receiver's or Stream's method, or between steps); a
+// [Server.Wait] in progress is not cut short.
 func (w Wakeup) Wake() {
 	if w.live() {
-		w.s.enqueue(w.c)
+		w.c.wake()
 	}
 }
 
-// Close closes the response's connection at once, without sending what is
+// Close closes the request's connection at once, without sending what is
 // still queued for it: for a peer that has fallen too far behind, say,
 // which would otherwise hold its connection until [Limits].WriteTimeout.
-// The Stream or Upgrade is closed as the connection is.
+// A Receiver not yet ended is aborted with [ErrConnClosed]; the Stream or
+// Upgrade is closed as the connection is.
 func (w Wakeup) Close() {
 	if w.live() {
-		w.s.close(w.c)
+		w.c.close(ErrConnClosed)
 	}
 }
 
-// Closed reports whether the response has ended: sent whole, abandoned,
-// or its connection closed.
+// Closed reports whether the exchange has ended: the response sent whole,
+// abandoned, or its connection closed.
 func (w Wakeup) Closed() bool { return !w.live() }
 
+// Progress returns how many bytes of the request's body its Receiver has
+// taken so far, and the body's declared size: its Content-Length, or -1
+// for a chunked body. Once the receiver is ended it returns 0, -1.
+func (w Wakeup) Progress() (received, total int64) {
+	if !w.live() || w.c.ex == nil || w.c.ex.rc == nil {
+		return 0, -1
+	}
+	b := &w.c.ex.body
+	return b.received, b.total
+}
+
 // endStream forgets c's stream, closing it if it is an io.Closer.
-func (s *Server) endStream(c *conn) {
+func (c *conn) endStream() {
 	st := c.st
 	c.st = nil
 	if cl, ok := st.r.(io.Closer); ok {
@@ -83,32 +102,30 @@ func (s *Server) endStream(c *conn) {
 
 // finishBody ends a body stream that was sent whole: the connection goes on
 // to the next request, or closes if the response said so.
-func (s *Server) finishBody(c *conn) {
+func (c *conn) finishBody() {
 	st := c.st
-	s.endStream(c)
+	c.endStream()
+	c.state = stateHead
 	if st.close {
 		c.closeAfter, c.linger = true, st.linger
 		return
 	}
-	s.awaitRequest(c) // a pipelined request may have waited for this body
+	c.awaitRequest() // a pipelined request may have waited for this body
 }
 
 // abortBody abandons a body stream that failed or ended early. Its
 // framing cannot be completed, so the connection closes once what is
 // queued is written: the client sees a short body, or a chunked body
 // without its last chunk, and knows the response is incomplete.
-func (s *Server) abortBody(c *conn) {
-	s.endStream(c)
+func (c *conn) abortBody() {
+	c.endStream()
+	c.state = stateHead
 	c.closeAfter, c.linger = true, false
 }
 
-// chunkTail is the room a chunk needs after its data: the CRLF that ends
-// it, and the last chunk "0\r\n\r\n" in case the stream ends there.
-const chunkTail = 2 + 5
-
 // fill reads from c's body stream into the free part of the write buffer.
 // It reports whether it made progress: queued bytes, or ended the stream.
-func (s *Server) fill(c *conn) bool {
+func (c *conn) fill() bool {
 	ex, st := c.ex, c.st
 	w := ex.wbuf
 	room := cap(w) - len(w)
@@ -116,27 +133,19 @@ func (s *Server) fill(c *conn) bool {
 	var err error
 	switch st.mode {
 	case modeChunked:
-		// The size line is written once the size is known: reserve room
-		// for the longest, and move the data down if it is shorter.
-		hdr := hexLen(room) + 2
-		if room < hdr+1+chunkTail {
+		// The size line is written once the size is known: read behind
+		// room for the longest, and frame the data there.
+		start, end := chunkRoom(w)
+		if start == end {
 			return false
 		}
-		start := len(w) + hdr
-		n, err = st.r.Read(w[start : cap(w)-chunkTail])
-		if c.closed {
+		n, err = st.r.Read(w[start:end])
+		if c.state == stateClosed {
 			return false
 		}
-		if n > 0 {
-			h := hexLen(n) + 2
-			copy(w[len(w)+h:cap(w)], w[start:start+n])
-			w = strconv.AppendUint(w, uint64(n), 16)
-			w = append(w, "\r\n"...)
-			w = w[:len(w)+n]
-			w = append(w, "\r\n"...)
-		}
+		w = appendChunk(w, start, n)
 		if err == io.EOF {
-			w = append(w, "0\r\n\r\n"...)
+			w = append(w, lastChunk...)
 		}
 	case modeLength:
 		lim := int(min(int64(room), st.left))
@@ -144,7 +153,7 @@ func (s *Server) fill(c *conn) bool {
 			return false
 		}
 		n, err = st.r.Read(w[len(w) : len(w)+lim])
-		if c.closed {
+		if c.state == stateClosed {
 			return false
 		}
 		w = w[:len(w)+n]
@@ -159,7 +168,7 @@ func (s *Server) fill(c *conn) bool {
 			return false
 		}
 		n, err = st.r.Read(w[len(w):cap(w)])
-		if c.closed {
+		if c.state == stateClosed {
 			return false
 		}
 		w = w[:len(w)+n]
@@ -169,9 +178,9 @@ func (s *Server) fill(c *conn) bool {
 	case nil, ErrWouldBlock:
 		return n > 0
 	case io.EOF:
-		s.finishBody(c)
+		c.finishBody()
 	default:
-		s.abortBody(c)
+		c.abortBody()
 	}
 	return true
 }
@@ -179,35 +188,35 @@ func (s *Server) fill(c *conn) bool {
 // pump advances c's stream when no output is queued: it fills the write
 // buffer from a body stream, or moves bytes between an upgraded connection
 // and its protocol. It reports whether it made progress.
-func (s *Server) pump(c *conn) bool {
+func (c *conn) move() bool {
 	if c.ex == nil {
-		s.acquire(c)
+		c.s.acquire(c)
 	}
 	if c.st.mode != modeUpgrade {
-		if s.fill(c) {
+		if c.fill() {
 			return true
 		}
 		// Nothing to send until a Wake. Read what the peer sends meanwhile,
 		// to notice that it went away; its bytes wait for the next request.
-		return s.watch(c)
+		return c.watch()
 	}
 	ex, st := c.ex, c.st
 	progress := false
 	if ex.r < ex.w {
 		n, err := st.in.Write(ex.rbuf[ex.r:ex.w])
-		if c.closed {
+		if c.state == stateClosed {
 			return false
 		}
 		ex.r += n
 		progress = n > 0
 		if err != nil && err != ErrWouldBlock {
-			s.close(c)
+			c.close(err)
 			return false
 		}
 	}
 	if w := ex.wbuf; len(w) < cap(w) {
 		n, err := st.r.Read(w[len(w):cap(w)])
-		if c.closed {
+		if c.state == stateClosed {
 			return false
 		}
 		ex.wbuf = w[:len(w)+n]
@@ -222,11 +231,11 @@ func (s *Server) pump(c *conn) bool {
 			c.closeAfter, c.linger = true, !st.eof
 			return true
 		default:
-			s.close(c)
+			c.close(err)
 			return false
 		}
 	}
-	if s.watch(c) || progress {
+	if c.watch() || progress {
 		return true
 	}
 	if st.eof && ex.r == ex.w && !ex.pending() {
@@ -246,7 +255,7 @@ func (s *Server) pump(c *conn) bool {
 // gone fails the next write, and an upgraded connection closes once its
 // protocol has taken the last input and answered it. It reports whether
 // it read anything.
-func (s *Server) watch(c *conn) bool {
+func (c *conn) watch() bool {
 	ex, st := c.ex, c.st
 	if st.eof {
 		return false
@@ -265,7 +274,7 @@ func (s *Server) watch(c *conn) bool {
 	case err == io.EOF:
 		st.eof = true
 	default:
-		s.close(c)
+		c.close(err)
 		return false
 	}
 	return n > 0
@@ -274,7 +283,8 @@ func (s *Server) watch(c *conn) bool {
 // streamRest prepares c to wait for a Wake or readiness while its stream
 // has nothing to move: its deadline becomes the idle timeout, and it
 // returns its buffers to the pool if they hold nothing.
-func (s *Server) streamRest(c *conn) {
+func (c *conn) streamRest() {
+	s := c.s
 	if c.timeKind != timeIdle {
 		s.setDeadline(c, s.now+int64(s.lim.IdleTimeout), timeIdle)
 	}
@@ -282,6 +292,3 @@ func (s *Server) streamRest(c *conn) {
 		s.release(c)
 	}
 }
-
-// hexLen returns the number of hexadecimal digits of n > 0.
-func hexLen(n int) int { return (bits.Len(uint(n)) + 3) / 4 }
