@@ -21,18 +21,51 @@ import (
 // much of a password was right: see [CheckUser]. Basic sends the password
 // in clear: use it only over TLS (a proxy in front) or on a trusted link.
 // A realm holding a control character is a programming error, and panics.
+//
+// The handler is a [biplane.HeadHandler]: a request with a body is
+// checked on its head, so a refused client's body is never read and it
+// gets no "100 Continue"; an accepted one goes on to next's RespondHead
+// if next is a HeadHandler too (a route that streams its body), else its
+// body is buffered and next's Respond called as usual.
 func BasicAuth(realm string, check func(user, pass string) bool, next biplane.Handler) biplane.Handler {
 	q, ok := quote(realm)
 	if !ok {
 		panic("web: BasicAuth realm holds a control character")
 	}
 	challenge := []biplane.Field{{Name: "WWW-Authenticate", Value: "Basic realm=" + q + `, charset="UTF-8"`}}
-	return biplane.HandlerFunc(func(r *biplane.Request) biplane.Response {
+	return guard{next: next, refuse: func(r *biplane.Request) (biplane.Response, bool) {
 		if user, pass, ok := BasicCredentials(r); ok && check(user, pass) {
-			return next.Respond(r)
+			return biplane.Response{}, false
 		}
-		return biplane.Response{Status: 401, ContentType: textPlain, Header: challenge[:1:1], Body: unauthorized}
-	})
+		return biplane.Response{Status: 401, ContentType: textPlain, Header: challenge[:1:1], Body: unauthorized}, true
+	}}
+}
+
+// A guard is a handler that refuses some requests and passes the rest to
+// next, on the head where the server offers it (see BasicAuth).
+type guard struct {
+	next   biplane.Handler
+	refuse func(r *biplane.Request) (biplane.Response, bool)
+}
+
+// Respond answers r with the refusal, or passes it to next.
+func (g guard) Respond(r *biplane.Request) biplane.Response {
+	if resp, refused := g.refuse(r); refused {
+		return resp
+	}
+	return g.next.Respond(r)
+}
+
+// RespondHead answers r's head with the refusal, or passes it to next's
+// RespondHead, or lets the body be buffered.
+func (g guard) RespondHead(r *biplane.Request) (biplane.Response, bool) {
+	if resp, refused := g.refuse(r); refused {
+		return resp, true
+	}
+	if hh, ok := g.next.(biplane.HeadHandler); ok {
+		return hh.RespondHead(r)
+	}
+	return biplane.Response{}, false
 }
 
 var (
@@ -93,28 +126,31 @@ func parseBasic(v []byte) (user, pass string, ok bool) {
 // constant time: see [CheckToken]. Tokens are taken from the
 // Authorization field only, not from a form body or the query (RFC 6750
 // §2.2, §2.3).
+//
+// Like [BasicAuth]'s, the handler checks a request with a body on its
+// head, before the body is read.
 func BearerAuth(check func(token string) bool, next biplane.Handler) biplane.Handler {
-	return biplane.HandlerFunc(func(r *biplane.Request) biplane.Response {
+	return guard{next: next, refuse: func(r *biplane.Request) (biplane.Response, bool) {
 		v, n := authorization(r)
 		if n == 0 {
-			return bearerRefusal(401, bearerNone)
+			return bearerRefusal(401, bearerNone), true
 		}
 		if n > 1 {
-			return bearerRefusal(400, bearerInvalidRequest)
+			return bearerRefusal(400, bearerInvalidRequest), true
 		}
 		scheme, token, ok := parseAuthorization(v)
 		switch {
 		case !ok:
-			return bearerRefusal(400, bearerInvalidRequest)
+			return bearerRefusal(400, bearerInvalidRequest), true
 		case !ascii.EqualFold(scheme, "bearer"):
-			return bearerRefusal(401, bearerNone)
+			return bearerRefusal(401, bearerNone), true
 		case !isToken68(token):
-			return bearerRefusal(400, bearerInvalidRequest)
+			return bearerRefusal(400, bearerInvalidRequest), true
 		case !check(string(token)):
-			return bearerRefusal(401, bearerInvalidToken)
+			return bearerRefusal(401, bearerInvalidToken), true
 		}
-		return next.Respond(r)
-	})
+		return biplane.Response{}, false
+	}}
 }
 
 var (
