@@ -5,38 +5,11 @@ import (
 )
 
 // Connection states (RFC 9112 §9). Every transition is made in this file;
-// doc.go's table lists them, and TestStateTable checks that it names every
-// state below.
-//
-//	state      on                                          next
-//	head       head complete, no body                      handler
-//	head       head complete, body, HeadHandler            handler (RespondHead)
-//	head       head complete, body, plain Handler          body
-//	head       malformed or over a limit                   error status, linger
-//	body       body complete                               handler (Respond)
-//	body       malformed, over the limit, or stalled       error status, linger
-//	handler    response                                    head (queued), or close
-//	handler    response with Stream                        send
-//	handler    101 with Upgrade                            upgraded
-//	handler    response with Receive                       receive (100 Continue if asked)
-//	handler    refusal on the head, small body             drain
-//	handler    refusal on the head, other body             close, lingering
-//	receive    a piece taken                               receive
-//	receive    receiver would block                        receive, not reading, until Wake
-//	receive    body complete                               reply
-//	receive    malformed, over the limit, stalled, EOF     Abort, error status or close
-//	drain      body discarded                              head
-//	reply      Done gives the response                     head, send or upgraded
-//	reply      Done would block                            reply, until Wake
-//	send       Stream's EOF                                head, or close
-//	send       Stream's error                              close
-//	upgraded   protocol's EOF, or peer's EOF               linger, or closed
-//	linger     peer's EOF, 256 KiB, or 2 s                 closed
-//	any        timeout, write error, Close                 closed (Abort)
-//
-// Writing is not a state: queued output is written before anything else
-// happens, so responses leave in request order and pipelined responses
-// leave together; closeAfter closes (lingering or not) once it has left.
+// the table of them is doc.go's ("Connection states"), and TestStateTable
+// checks that it lists every state below. Writing is not a state: queued
+// output is written before anything else happens, so responses leave in
+// request order and pipelined responses leave together; closeAfter closes
+// (lingering or not) once it has left.
 const (
 	stateHead     uint8 = iota // reading a request head
 	stateBody                  // reading a body into the read buffer

@@ -1,6 +1,7 @@
 package biplane
 
 import (
+	"io"
 	"testing"
 	"time"
 )
@@ -22,7 +23,7 @@ type feedConn struct {
 func (c *feedConn) Read(p []byte) (int, error) {
 	if len(c.pending) == 0 {
 		if c.eof {
-			return 0, errEOFTest
+			return 0, io.EOF
 		}
 		return 0, ErrWouldBlock
 	}
@@ -30,8 +31,6 @@ func (c *feedConn) Read(p []byte) (int, error) {
 	c.pending = c.pending[n:]
 	return n, nil
 }
-
-var errEOFTest = &ProtocolError{Status: 0, Reason: "test EOF"}
 
 func newClockServer(lim Limits) (*Server, *feedConn, *fakeClock) {
 	// Small buffers: these tests also run on boards with 64 KiB of RAM.
