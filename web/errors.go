@@ -48,3 +48,7 @@ func ErrorResponse(err error) biplane.Response {
 }
 
 const textPlain = "text/plain; charset=utf-8"
+
+// StatusCode returns e.Status. The core answers a [biplane.Receiver]'s
+// error with the status of an error that has this method.
+func (e *Error) StatusCode() int { return e.Status }
