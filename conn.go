@@ -336,14 +336,15 @@ func (c *conn) parseHead() bool {
 	ex.head = n
 	c.requests++
 	req := &ex.p.req
-	ex.body.start(req, &s.lim, ex.reqStart, s.now)
-	if !ex.body.chunked && ex.body.total == 0 {
+	if req.flags&flagChunked == 0 && req.contentLength == 0 {
 		c.respond(0)
 		return true
 	}
+	ex.body.start(req, &s.lim, ex.reqStart, s.now)
 	if hh, ok := s.Handler.(HeadHandler); ok {
 		req.buf = ex.rbuf[ex.r : ex.r+n]
-		resp, answered := c.call(req, hh)
+		var resp Response
+		answered := c.call(req, hh, &resp)
 		switch {
 		case c.state == stateClosed:
 		case answered:
@@ -424,12 +425,16 @@ func (c *conn) respond(size int) {
 	start := ex.r + ex.head
 	req.buf = ex.rbuf[ex.r : start+size]
 	req.body = ex.rbuf[start : start+size : start+size]
-	resp, _ := c.call(req, nil)
+	var resp Response
+	c.call(req, nil, &resp)
 	if c.state == stateClosed {
 		return
 	}
 	if resp.Receive != nil {
 		// The body goes to the receiver after all, from the buffer.
+		if size == 0 {
+			ex.body.start(req, &c.s.lim, ex.reqStart, c.s.now) // none was read
+		}
 		ex.r = start
 		ex.body.asLength(size)
 		ex.body.received = 0
@@ -440,27 +445,27 @@ func (c *conn) respond(size int) {
 	c.answer(&resp)
 }
 
-// call runs the handler on req: hh's RespondHead if hh is not nil, else
-// Respond. A panic becomes a 500. For RespondHead, answered reports
-// whether resp is the answer.
-func (c *conn) call(req *Request, hh HeadHandler) (resp Response, answered bool) {
+// call runs the handler on req, into *resp: hh's RespondHead if hh is not
+// nil, else Respond. A panic becomes a 500. For RespondHead, answered
+// reports whether resp is the answer.
+func (c *conn) call(req *Request, hh HeadHandler, resp *Response) (answered bool) {
 	s := c.s
 	req.remote = c.nc.RemoteAddr()
 	req.srv, req.conn = s, c
 	c.state = stateHandler
-	resp, answered, ok := s.call(req, hh)
+	answered, ok := s.call(req, hh, resp)
 	if c.state == stateClosed {
-		return resp, answered // the handler closed the server
+		return answered // the handler closed the server
 	}
 	c.state = stateHead
 	if !ok {
-		closeResponse(&resp)
-		resp, answered = errorResponse(500), true
+		closeResponse(resp)
+		*resp, answered = errorResponse(500), true
 	}
 	if answered || hh == nil {
 		s.stats.Requests++
 	}
-	return resp, answered
+	return answered
 }
 
 // answerHead acts on a response to a request's head: a Receiver takes the

@@ -239,11 +239,10 @@ var (
 // Respond routes r to the most specific matching handler, or answers 404
 // or 405.
 func (m *Mux) Respond(r *Request) Response {
-	best, refusal := m.match(r)
-	if best == nil {
-		return refusal
+	if best := m.match(r); best != nil {
+		return best.h.Respond(r)
 	}
-	return best.h.Respond(r)
+	return m.refuse(r)
 }
 
 // RespondHead routes r on its head, before its body is read: a path that
@@ -251,9 +250,9 @@ func (m *Mux) Respond(r *Request) Response {
 // match 405, without reading the body; a route whose handler is a
 // [HeadHandler] is asked in turn; any other route has its body buffered.
 func (m *Mux) RespondHead(r *Request) (Response, bool) {
-	best, refusal := m.match(r)
+	best := m.match(r)
 	if best == nil {
-		return refusal, true
+		return m.refuse(r), true
 	}
 	if hh, ok := best.h.(HeadHandler); ok {
 		return hh.RespondHead(r)
@@ -262,8 +261,8 @@ func (m *Mux) RespondHead(r *Request) (Response, bool) {
 }
 
 // match finds the most specific route for r and fills in r's pattern and
-// wildcards, or returns nil and the 404 or 405 answer.
-func (m *Mux) match(r *Request) (*route, Response) {
+// wildcards, or returns nil.
+func (m *Mux) match(r *Request) *route {
 	path := r.RawPath()
 	off := r.path.start
 	method := r.method.of(r.buf)
@@ -277,25 +276,31 @@ func (m *Mux) match(r *Request) (*route, Response) {
 			best = rt
 		}
 	}
-	if best == nil {
-		pathMatched := false
-		for i := range m.routes {
-			if m.routes[i].match(r, path, off) {
-				pathMatched = true
-				break
-			}
-		}
-		r.nparams = 0
-		if !pathMatched {
-			return nil, Response{Status: 404, ContentType: "text/plain; charset=utf-8", Body: notFoundBody}
-		}
-		return nil, Response{Status: 405, ContentType: "text/plain; charset=utf-8", Body: notAllowed,
-			Header: []Field{{"Allow", m.allow(r, path, off)}}}
+	if best != nil {
+		// Matching again fills r's wildcards for the winner.
+		best.match(r, path, off)
+		r.pattern = best.pattern
 	}
-	// Matching again fills r's wildcards for the winner.
-	best.match(r, path, off)
-	r.pattern = best.pattern
-	return best, Response{}
+	return best
+}
+
+// refuse answers a request that no route takes: 405 if patterns for other
+// methods match its path, else 404.
+func (m *Mux) refuse(r *Request) Response {
+	path, off := r.RawPath(), r.path.start
+	pathMatched := false
+	for i := range m.routes {
+		if m.routes[i].match(r, path, off) {
+			pathMatched = true
+			break
+		}
+	}
+	r.nparams = 0
+	if !pathMatched {
+		return Response{Status: 404, ContentType: "text/plain; charset=utf-8", Body: notFoundBody}
+	}
+	return Response{Status: 405, ContentType: "text/plain; charset=utf-8", Body: notAllowed,
+		Header: []Field{{"Allow", m.allow(r, path, off)}}}
 }
 
 // allow lists the methods of the patterns matching path, for 405's Allow.

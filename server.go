@@ -408,9 +408,9 @@ func (s *Server) park(c *conn) {
 	}
 }
 
-// call runs the handler on req: hh's RespondHead if hh is not nil, else
-// Respond. ok is false if it panicked. answered is RespondHead's.
-func (s *Server) call(req *Request, hh HeadHandler) (resp Response, answered, ok bool) {
+// call runs the handler on req, into *resp: hh's RespondHead if hh is not
+// nil, else Respond. ok is false if it panicked. answered is RespondHead's.
+func (s *Server) call(req *Request, hh HeadHandler, resp *Response) (answered, ok bool) {
 	defer func() {
 		if v := recover(); v != nil {
 			ok = false
@@ -419,13 +419,13 @@ func (s *Server) call(req *Request, hh HeadHandler) (resp Response, answered, ok
 	}()
 	switch {
 	case hh != nil:
-		resp, answered = hh.RespondHead(req)
+		*resp, answered = hh.RespondHead(req)
 	case s.Handler == nil:
-		resp = Response{Status: 404, ContentType: "text/plain; charset=utf-8", Body: notFoundBody}
+		*resp = Response{Status: 404, ContentType: "text/plain; charset=utf-8", Body: notFoundBody}
 	default:
-		resp = s.Handler.Respond(req)
+		*resp = s.Handler.Respond(req)
 	}
-	return resp, answered, true
+	return answered, true
 }
 
 // panicked reports a recovered panic of the program's code.
