@@ -3,7 +3,7 @@
 #
 #   sudo bench/run.sh [--quick] [--rounds N] [--out DIR]
 #                     [--phases throughput,memory,instructions,blink,loops]
-#                     [--servers nethttp,fasthttp,biplane,nginx]
+#                     [--servers nethttp,fasthttp,biplane,nginx] [--base REV]
 #
 # Every server serves GET / → "<b>Hello, world!</b>" (text/html) on
 # 127.0.0.1:8080 inside a network namespace of its own, made fresh for each
@@ -30,6 +30,11 @@
 #   - biplane with -loops 1 and -loops 2: on CPU 0 alone, and on both CPUs
 #     shared with wrk.
 #
+# --base REV adds "biplane-base", examples/hello built from git revision
+# REV (a worktree under --out), run beside today's biplane in every phase
+# that runs servers, so that a change is measured before and after in the
+# same run, interleaved, on the same machine.
+#
 # --quick shortens every run (about 3 minutes in all); the default takes
 # about 15. Results go to --out (default: a new /tmp/biplane-bench.*
 # directory): raw.tsv, report.md (also printed), env.txt, the logs, and
@@ -47,6 +52,7 @@ ROUNDS=
 OUT=
 PHASES=throughput,memory,instructions,blink,loops
 SERVERS=(nethttp fasthttp biplane nginx)
+BASE=
 while [[ $# -gt 0 ]]; do
 	case $1 in
 	--quick) QUICK=1 ;;
@@ -54,6 +60,7 @@ while [[ $# -gt 0 ]]; do
 	--out) OUT=$2; shift ;;
 	--phases) PHASES=$2; shift ;;
 	--servers) read -ra SERVERS <<<"${2//,/ }"; shift ;;
+	--base) BASE=$2; shift ;;
 	-h | --help) sed -n '2,/^set -e/p' "$0" | sed 's/^# \{0,1\}//;$d'; exit 0 ;;
 	*) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
 	esac
@@ -230,6 +237,7 @@ server_argv() { # name [valgrind]
 	nethttp) ARGV=("$BIN/nethttp-hello" -addr "$ADDR") ;;
 	fasthttp) ARGV=("$BIN/fasthttp-hello" -addr "$ADDR") ;;
 	biplane) ARGV=("$BIN/biplane-hello" -addr "$ADDR") ;;
+	biplane-base) ARGV=("$BIN/biplane-base-hello" -addr "$ADDR") ;;
 	nginx)
 		local master=on
 		[[ ${2:-} == valgrind ]] && master=off
@@ -292,6 +300,12 @@ echo "== building into $BIN (at ${SECONDS}s)"
 (cd "$ROOT" && go build -o "$BIN/biplane-hello" ./examples/hello &&
 	go build -o "$BIN/biplane-echo" ./examples/echo &&
 	go build -o "$BIN/blink" ./examples/blink)
+if [[ -n $BASE ]]; then
+	git -C "$ROOT" worktree add --detach "$OUT/base" "$BASE" >/dev/null
+	(cd "$OUT/base" && go build -o "$BIN/biplane-base-hello" ./examples/hello)
+	git -C "$ROOT" worktree remove --force "$OUT/base"
+	SERVERS+=(biplane-base)
+fi
 (cd "$BENCH" && go build -o "$BIN/" ./peers/nethttp-hello ./peers/fasthttp-hello ./peers/nethttp-blink ./client ./report ./timerfloor)
 
 {
