@@ -342,9 +342,8 @@ func (c *conn) parseHead() bool {
 	}
 	ex.body.start(req, &s.lim, ex.reqStart, s.now)
 	if hh, ok := s.Handler.(HeadHandler); ok {
-		req.buf = ex.rbuf[ex.r : ex.r+n]
 		var resp Response
-		answered := c.call(req, hh, &resp)
+		answered := c.call(c.request(-1), hh, &resp)
 		switch {
 		case c.state == stateClosed:
 		case answered:
@@ -421,10 +420,8 @@ func (c *conn) bufferBody() bool {
 // bytes, decoded) is complete in the buffer, and queues its response.
 func (c *conn) respond(size int) {
 	ex := c.ex
-	req := &ex.p.req
+	req := c.request(size)
 	start := ex.r + ex.head
-	req.buf = ex.rbuf[ex.r : start+size]
-	req.body = ex.rbuf[start : start+size : start+size]
 	var resp Response
 	c.call(req, nil, &resp)
 	if c.state == stateClosed {
@@ -445,13 +442,27 @@ func (c *conn) respond(size int) {
 	c.answer(&resp)
 }
 
+// request fills in the current request for its handler, the one place
+// that does: its bytes, with size bytes of decoded body behind the head (or
+// none read yet, if size < 0), and the connection's part.
+func (c *conn) request(size int) *Request {
+	ex := c.ex
+	req := &ex.p.req
+	start := ex.r + ex.head
+	req.buf = ex.rbuf[ex.r : start+max(size, 0)]
+	if size >= 0 {
+		req.body = ex.rbuf[start : start+size : start+size]
+	}
+	req.remote = c.nc.RemoteAddr()
+	req.srv, req.conn = c.s, c
+	return req
+}
+
 // call runs the handler on req, into *resp: hh's RespondHead if hh is not
 // nil, else Respond. A panic becomes a 500. For RespondHead, answered
 // reports whether resp is the answer.
 func (c *conn) call(req *Request, hh HeadHandler, resp *Response) (answered bool) {
 	s := c.s
-	req.remote = c.nc.RemoteAddr()
-	req.srv, req.conn = s, c
 	c.state = stateHandler
 	answered, ok := s.call(req, hh, resp)
 	if c.state == stateClosed {
