@@ -2,6 +2,7 @@ package biplane
 
 import (
 	"io"
+	"strconv"
 )
 
 // Connection states (RFC 9112 §9). Every transition is made in this file;
@@ -92,6 +93,10 @@ type exchange struct {
 	reqStart int64 // when the current request's first byte arrived
 	body     body
 	rc       Receiver // the current body's receiver, until it is ended
+	rcHeader []Field  // fields of the response that accepted the body, for the final one
+	line     logLine  // the request's line, for Server.OnResponse
+	lineKept bool     // line holds the current request's
+	ownError bool     // the response being queued is the server's own 500
 }
 
 // compact moves the unconsumed input to the front of the read buffer once
@@ -336,6 +341,10 @@ func (c *conn) parseHead() bool {
 	ex.head = n
 	c.requests++
 	req := &ex.p.req
+	if s.OnResponse != nil {
+		ex.line.keep(req, ex.reqStart)
+		ex.lineKept = true
+	}
 	if req.flags&flagChunked == 0 && req.contentLength == 0 {
 		c.respond(0)
 		return true
@@ -435,7 +444,7 @@ func (c *conn) respond(size int) {
 		ex.r = start
 		ex.body.asLength(size)
 		ex.body.received = 0
-		c.receiveNext(resp.Receive)
+		c.receiveNext(resp.Receive, resp.Header)
 		return
 	}
 	ex.r = start + size
@@ -471,7 +480,8 @@ func (c *conn) call(req *Request, hh HeadHandler, resp *Response) (answered bool
 	c.state = stateHead
 	if !ok {
 		closeResponse(resp)
-		*resp, answered = errorResponse(500), true
+		*resp, answered = s.errorResponse(500), true
+		c.ex.ownError = true
 	}
 	if answered || hh == nil {
 		s.stats.Requests++
@@ -492,7 +502,7 @@ func (c *conn) answerHead(req *Request, resp *Response) {
 			return
 		}
 		ex.r += ex.head
-		c.receiveNext(resp.Receive)
+		c.receiveNext(resp.Receive, resp.Header)
 		c.invite(req)
 		return
 	}
@@ -506,23 +516,25 @@ func (c *conn) answerHead(req *Request, resp *Response) {
 		if resp.Status == 101 {
 			resp.Status = 500
 		}
-		c.queue(req, resp, true)
+		c.queue(req, resp, closeUnread)
 		ex.r = ex.w // framing is in doubt: nothing more is parsed
 		c.closeAfter, c.linger = true, true
 		return
 	}
-	if !c.queue(req, resp, false) {
+	if !c.queue(req, resp, "") {
 		return
 	}
 	ex.r += ex.head
-	c.receiveNext(nil)
+	c.receiveNext(nil, nil)
 }
 
 // receiveNext hands the current body, whose first byte is at ex.r, to rc
-// as it arrives, or discards it if rc is nil.
-func (c *conn) receiveNext(rc Receiver) {
+// as it arrives, or discards it if rc is nil. header holds the fields of
+// the response that accepted the body (middleware's, say), which the final
+// response gets too.
+func (c *conn) receiveNext(rc Receiver, header []Field) {
 	ex := c.ex
-	ex.rc = rc
+	ex.rc, ex.rcHeader = rc, header
 	c.state = stateReceive
 	if rc == nil {
 		c.state = stateDrain
@@ -632,6 +644,10 @@ func (c *conn) awaitReply() bool {
 		return true
 	}
 	ex.rc = nil // ended
+	if n := len(ex.rcHeader); n > 0 {
+		resp.Header = append(ex.rcHeader[:n:n], resp.Header...)
+		ex.rcHeader = nil
+	}
 	c.answer(&resp)
 	return true
 }
@@ -672,10 +688,11 @@ func (c *conn) done() (resp Response, err error) {
 func (c *conn) answer(resp *Response) {
 	ex := c.ex
 	req := &ex.p.req
-	if !c.queue(req, resp, false) {
+	if !c.queue(req, resp, "") {
 		return
 	}
 	ex.p.Reset()
+	ex.lineKept = false
 	if c.state == stateClosed {
 		return
 	}
@@ -703,20 +720,37 @@ func (c *conn) answer(resp *Response) {
 
 // queue queues resp as the answer to req: its head, and its body or the
 // stream that produces it (c.st). A response the handler got wrong is
-// replaced by a 500. closing closes the connection after it in any case.
-// It reports false if the connection was closed instead.
-func (c *conn) queue(req *Request, resp *Response, closing bool) bool {
+// replaced by a 500. why, if not empty, closes the connection after it in
+// any case, and says why. It reports false if the connection was closed
+// instead.
+func (c *conn) queue(req *Request, resp *Response, why string) bool {
 	s, ex := c.s, c.ex
-	h, ok := checkResponse(req, resp, closing || req.flags&flagClose != 0 || s.draining)
+	switch {
+	case why != "":
+	case req.flags&flagClose != 0:
+		why = closeClient
+	case s.draining:
+		why = closeDraining
+	}
+	h, ok := checkResponse(req, resp, why != "")
 	if !ok {
 		closeResponse(resp)
-		*resp = errorResponse(500)
-		h, _ = checkResponse(req, resp, closing || req.flags&flagClose != 0 || s.draining)
+		*resp = s.errorResponse(500)
+		ex.ownError = true
+		h, _ = checkResponse(req, resp, why != "")
+	}
+	switch {
+	case !h.closing || why != "":
+	case h.stream == modeUntilClose:
+		why = closeStreamed
+	default:
+		why = closeHandler
 	}
 	var date []byte
 	if !s.NoDate {
 		date = s.date[:]
 	}
+	before := len(ex.wbuf)
 	w := appendHead(ex.wbuf, resp, &h, date)
 	body := resp.Body
 	if h.noBody {
@@ -735,10 +769,20 @@ func (c *conn) queue(req *Request, resp *Response, closing bool) bool {
 	case h.upgrade:
 		c.st = &stream{r: resp.Upgrade, in: resp.Upgrade, mode: modeUpgrade}
 	case h.stream != 0:
-		c.st = &stream{r: resp.Stream, left: resp.Length, mode: h.stream, close: h.closing, linger: linger}
+		c.st = &stream{r: resp.Stream, left: resp.Length, mode: h.stream, close: h.closing, linger: linger, why: why}
 	case h.closing:
 		c.closeAfter, c.linger = true, linger
 	}
+	if s.OnResponse != nil {
+		bytes := int64(len(w) - before + len(ex.out))
+		if c.st == nil {
+			s.report(c, &ex.line, h.status, bytes, ex.ownError, why)
+		} else {
+			c.st.status, c.st.sent = h.status, bytes
+			c.st.line.keep(req, ex.line.start)
+		}
+	}
+	ex.ownError = false
 	return true
 }
 
@@ -765,7 +809,8 @@ func (c *conn) fail(err error) {
 	}
 	c.endReceiver(err)
 	status := errorStatus(err)
-	c.queueError(status, StatusText(status), "")
+	// Not err's text: it may hold details meant for the server's log.
+	c.queueError(status, strconv.Itoa(status)+" "+StatusText(status), "")
 }
 
 // endReceiver aborts the current body's receiver with err, if it has not
@@ -799,10 +844,29 @@ func (c *conn) queueError(status int, reason, extra string) {
 	if !s.NoDate {
 		date = s.date[:]
 	}
-	ex.wbuf = appendError(ex.wbuf, status, reason, extra, date)
+	before := len(ex.wbuf)
+	ct, body := s.refusal(status, reason)
+	ex.wbuf = appendError(ex.wbuf, status, ct, body, extra, date)
 	ex.out = nil
+	if s.OnResponse != nil {
+		l := &ex.line
+		if !ex.lineKept {
+			// A head refused before it was complete: its line as far as
+			// the parser has it.
+			req := &ex.p.req
+			l.buf, l.method, l.proto, l.start = l.buf[:0], 0, "", ex.reqStart
+			if ex.p.state != parseLine {
+				l.keep(req, ex.reqStart)
+			}
+			if c.requests == 0 && ex.r == ex.w && ex.reqStart == 0 {
+				l.start = s.now // refused before any byte: 503
+			}
+		}
+		s.report(c, l, status, int64(len(ex.wbuf)-before), true, closeRefused)
+	}
+	ex.lineKept = false
 	if c.st != nil {
-		c.endStream()
+		c.endStream(closeLost)
 	}
 	c.closeAfter, c.linger = true, true
 	if c.state != stateLinger {
@@ -947,6 +1011,10 @@ func (c *conn) close(err error) {
 	if c.state == stateClosed {
 		return
 	}
+	why := closeLost
+	if err == nil && c.st != nil && c.st.mode == modeUpgrade {
+		why = closeUpgraded // the protocol ended
+	}
 	if err == nil || err == io.EOF {
 		err = io.ErrUnexpectedEOF
 	}
@@ -955,7 +1023,7 @@ func (c *conn) close(err error) {
 	c.held = false
 	c.s.forget(c)
 	if c.st != nil {
-		c.endStream()
+		c.endStream(why)
 	}
 	if c.ex != nil {
 		c.s.release(c)

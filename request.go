@@ -27,6 +27,7 @@ type Request struct {
 	minor         uint8 // HTTP/1.minor
 	flags         uint8
 	keepAlive     bool // "Connection: keep-alive" was present
+	buffer        bool // a HeadHandler inside middleware left the body to be buffered
 	fields        []field
 	contentLength int64 // -1 for chunked until the body is complete
 	body          []byte

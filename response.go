@@ -202,10 +202,10 @@ func appendHead(w []byte, resp *Response, h *head, date []byte) []byte {
 	return append(w, "\r\n"...)
 }
 
-// appendError appends the server's own plain-text answer with status, its
-// body the reason, with Connection: close, and extra, if not empty, as
-// further header lines.
-func appendError(w []byte, status int, reason, extra string, date []byte) []byte {
+// appendError appends the server's own answer with status, with
+// Connection: close, and extra, if not empty, as further header lines. Its
+// content is body, of type ct.
+func appendError(w []byte, status int, ct string, body []byte, extra string, date []byte) []byte {
 	w = AppendStatusLine(w, status)
 	if date != nil {
 		w = append(w, "Date: "...)
@@ -213,11 +213,11 @@ func appendError(w []byte, status int, reason, extra string, date []byte) []byte
 		w = append(w, "\r\n"...)
 	}
 	w = append(w, extra...)
-	w = append(w, "Content-Type: text/plain; charset=utf-8\r\nConnection: close\r\nContent-Length: "...)
-	w = strconv.AppendInt(w, int64(len(reason)+1), 10)
-	w = append(w, "\r\n\r\n"...)
-	w = append(w, reason...)
-	return append(w, '\n')
+	w = AppendField(w, "Content-Type", ct)
+	w = append(w, "Connection: close\r\n"...)
+	w = appendContentLength(w, int64(len(body)))
+	w = append(w, "\r\n"...)
+	return append(w, body...)
 }
 
 // appendContentLength appends the Content-Length field for n bytes.
@@ -227,17 +227,17 @@ func appendContentLength(w []byte, n int64) []byte {
 	return append(w, "\r\n"...)
 }
 
-// errorResponse is a plain-text response with status and its reason
-// phrase.
-func errorResponse(status int) Response {
-	body := internalError
-	if status != 500 {
-		body = []byte(strconv.Itoa(status) + " " + StatusText(status) + "\n")
-	}
-	return Response{Status: status, ContentType: "text/plain; charset=utf-8", Body: body}
+// WithHeader returns r with the field name: value added to its Header,
+// for a short way to add fields where a Response is returned:
+//
+//	return web.JSON(200, v).WithHeader("Cache-Control", "no-store")
+//
+// It never changes the array of r's Header (a package-level slice of
+// fields, say): it appends to a copy when there is no room of r's own.
+func (r Response) WithHeader(name, value string) Response {
+	r.Header = append(r.Header[:len(r.Header):len(r.Header)], Field{Name: name, Value: value})
+	return r
 }
-
-var internalError = []byte("500 internal server error\n")
 
 // closeResponse closes the Stream or Upgrade of a response that will not
 // be sent, if it is an io.Closer.

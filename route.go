@@ -38,10 +38,30 @@ func (f HandlerFunc) Respond(r *Request) Response { return f(r) }
 // no pattern matches is answered 404; a path that matches only patterns
 // for other methods is answered 405 with an Allow field (RFC 9110 §15.5.6).
 //
-// The zero Mux is ready to use. Register every pattern before serving; a
-// Mux is not safe to change while it serves. Matching allocates nothing.
+// The zero Mux is ready to use. Register every pattern and middleware
+// before serving; a Mux is not safe to change while it serves. Matching
+// allocates nothing.
+//
+// Middleware added with [Mux.Use] wraps every route, whatever its handler
+// (plain, a [HeadHandler] that streams its body, static files, an event
+// stream, a WebSocket upgrade, an adapted net/http handler), and the
+// Mux's own answers: 404, 405, and the automatic answer to OPTIONS.
 type Mux struct {
+	// NotFound, if not nil, answers requests whose path no pattern
+	// matches, instead of a plain-text 404.
+	NotFound Handler
+
+	// MethodNotAllowed, if not nil, answers requests whose path only other
+	// methods' patterns match, instead of a plain-text 405. The Mux adds
+	// the Allow field to its response (RFC 9110 §15.5.6).
+	MethodNotAllowed Handler
+
 	routes []route
+	mws    []func(Handler) Handler
+	// Built on the first request: each route's handler and the Mux's own
+	// answers wrapped in the middleware.
+	built                      bool
+	notFound, notAllowed, opts Handler
 }
 
 type segKind uint8
@@ -62,7 +82,9 @@ type route struct {
 	pattern string
 	method  string // "" for any
 	segs    []segment
-	h       Handler
+	h       Handler // as registered
+	chain   Handler // h in the Mux's middleware
+	head    Handler // for a HeadHandler h: its RespondHead in the middleware
 }
 
 // Handle registers h for pattern. It panics if the pattern is malformed or
@@ -82,6 +104,7 @@ func (m *Mux) Handle(pattern string, h Handler) {
 	}
 	rt.h = h
 	m.routes = append(m.routes, rt)
+	m.built = false
 }
 
 // HandleFunc registers f for pattern, as [Mux.Handle] does.
@@ -231,35 +254,6 @@ func methodMatches(pattern string, method []byte) bool {
 		pattern == "GET" && string(method) == "HEAD"
 }
 
-var (
-	notFoundBody = []byte("404 page not found\n")
-	notAllowed   = []byte("405 method not allowed\n")
-)
-
-// Respond routes r to the most specific matching handler, or answers 404
-// or 405.
-func (m *Mux) Respond(r *Request) Response {
-	if best := m.match(r); best != nil {
-		return best.h.Respond(r)
-	}
-	return m.refuse(r)
-}
-
-// RespondHead routes r on its head, before its body is read: a path that
-// no pattern matches is answered 404, one that only other methods' patterns
-// match 405, without reading the body; a route whose handler is a
-// [HeadHandler] is asked in turn; any other route has its body buffered.
-func (m *Mux) RespondHead(r *Request) (Response, bool) {
-	best := m.match(r)
-	if best == nil {
-		return m.refuse(r), true
-	}
-	if hh, ok := best.h.(HeadHandler); ok {
-		return hh.RespondHead(r)
-	}
-	return Response{}, false
-}
-
 // match finds the most specific route for r and fills in r's pattern and
 // wildcards, or returns nil.
 func (m *Mux) match(r *Request) *route {
@@ -282,25 +276,6 @@ func (m *Mux) match(r *Request) *route {
 		r.pattern = best.pattern
 	}
 	return best
-}
-
-// refuse answers a request that no route takes: 405 if patterns for other
-// methods match its path, else 404.
-func (m *Mux) refuse(r *Request) Response {
-	path, off := r.RawPath(), r.path.start
-	pathMatched := false
-	for i := range m.routes {
-		if m.routes[i].match(r, path, off) {
-			pathMatched = true
-			break
-		}
-	}
-	r.nparams = 0
-	if !pathMatched {
-		return Response{Status: 404, ContentType: "text/plain; charset=utf-8", Body: notFoundBody}
-	}
-	return Response{Status: 405, ContentType: "text/plain; charset=utf-8", Body: notAllowed,
-		Header: []Field{{"Allow", m.allow(r, path, off)}}}
 }
 
 // allow lists the methods of the patterns matching path, for 405's Allow.

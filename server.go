@@ -38,6 +38,26 @@ type Server struct {
 	// notices.
 	OnPanic func(v any)
 
+	// OnResponse, if not nil, is called on the loop for every response the
+	// server sends: a handler's when it is queued, a streamed or upgraded
+	// one when it ends, and the server's own refusals and timeouts (400,
+	// 408, 413, 414, 417, 431, 501, 503, 505) as it queues them. The
+	// ResponseInfo and its byte slices are valid only during the call;
+	// copy what you keep. With a callback that does not allocate, the
+	// report allocates nothing; unset, it costs nothing. It must not
+	// block: log to a buffer, a channel or a ring, not to a slow file.
+	OnResponse func(ri *ResponseInfo)
+
+	// Refusal, if not nil, gives the content of the server's own answers
+	// (400, 408, 413, 414, 417, 431, 500, 501, 503, 505) in place of a
+	// line of plain text: a JSON API answers them in JSON. It is given the
+	// status and what was wrong, and returns the Content-Type and body.
+	// The server keeps the status line, Content-Length, Connection: close
+	// and the rest of the framing, and never reads the refused request's
+	// body for it. A content type that is not a valid field value is
+	// replaced by text/plain.
+	Refusal func(status int, reason string) (contentType string, body []byte)
+
 	// NoDate omits the Date field, for devices without a real-time clock
 	// (RFC 9110 §6.6.1 forbids it to them).
 	NoDate bool
@@ -77,6 +97,8 @@ type Server struct {
 	dateAt     int64            // now at which Date must be renewed
 	clock      func() time.Time // a test's clock; nil for the real one
 	stats      Stats
+	info       ResponseInfo // OnResponse's, reused
+	onShutdown []func()
 
 	// Graceful shutdown: stopReq holds the requested timeout + 1, set from
 	// any goroutine; the loop then drains until drainUntil.
@@ -294,10 +316,23 @@ func (s *Server) Shutdown(timeout time.Duration) {
 	}
 }
 
+// OnShutdown registers f to be called on the loop when a [Server.Shutdown]
+// begins, before idle connections close: to end event streams
+// (sse.Broker.Close) or say goodbye to WebSocket peers (websocket.Hub),
+// whose connections would otherwise hold the drain until its timeout.
+// Hooks run in the order registered. Call it from the loop's goroutine,
+// or before serving.
+func (s *Server) OnShutdown(f func()) {
+	s.onShutdown = append(s.onShutdown, f)
+}
+
 // beginShutdown starts draining, on the loop.
 func (s *Server) beginShutdown(timeout time.Duration) {
 	s.draining = true
 	s.drainUntil = s.now + int64(timeout)
+	for _, f := range s.onShutdown {
+		f()
+	}
 	if ac, ok := s.Listener.(AcceptCloser); ok {
 		ac.CloseAccept()
 	}
@@ -428,6 +463,41 @@ func (s *Server) call(req *Request, hh HeadHandler, resp *Response) (answered, o
 	return answered, true
 }
 
+// errorResponse is the server's own answer with status, as a Response.
+func (s *Server) errorResponse(status int) Response {
+	ct, body := s.refusal(status, StatusText(status))
+	return Response{Status: status, ContentType: ct, Body: body}
+}
+
+var internalError = []byte("500 internal server error\n")
+
+// refusal returns the content of the server's own answer with status: the
+// program's, from Refusal, or reason as plain text.
+func (s *Server) refusal(status int, reason string) (ct string, body []byte) {
+	if s.Refusal != nil {
+		if ct, body, ok := s.callRefusal(status, reason); ok {
+			return ct, body
+		}
+	}
+	if status == 500 {
+		return "text/plain; charset=utf-8", internalError
+	}
+	return "text/plain; charset=utf-8", []byte(reason + "\n")
+}
+
+// callRefusal calls Refusal, turning a panic or an invalid content type
+// into ok == false.
+func (s *Server) callRefusal(status int, reason string) (ct string, body []byte, ok bool) {
+	defer func() {
+		if v := recover(); v != nil {
+			s.panicked(v)
+			ok = false
+		}
+	}()
+	ct, body = s.Refusal(status, reason)
+	return ct, body, ct != "" && ValidField("Content-Type", ct)
+}
+
 // panicked reports a recovered panic of the program's code.
 func (s *Server) panicked(v any) {
 	s.stats.Panics++
@@ -467,7 +537,7 @@ func (s *Server) release(c *conn) {
 		ex.wbuf = nil
 	}
 	ex.p.Reset()
-	ex.rc = nil
+	ex.rc, ex.rcHeader = nil, nil
 	s.free = append(s.free, ex)
 }
 

@@ -24,6 +24,12 @@ type stream struct {
 	// linger: the client had sent more than this request when it was
 	// answered with a close; see conn.linger.
 	linger bool
+	why    string // why the connection closes after it, for OnResponse
+
+	// For Server.OnResponse, reported when the stream ends.
+	status int
+	sent   int64
+	line   logLine
 }
 
 // A Wakeup is a handle on one request's exchange, from [Request.Wakeup]:
@@ -91,12 +97,17 @@ func (w Wakeup) Progress() (received, total int64) {
 	return b.received, b.total
 }
 
-// endStream forgets c's stream, closing it if it is an io.Closer.
-func (c *conn) endStream() {
+// endStream forgets c's stream, closing it if it is an io.Closer, and
+// reports the response, saying why the connection closes after it (if it
+// does).
+func (c *conn) endStream(why string) {
 	st := c.st
 	c.st = nil
 	if cl, ok := st.r.(io.Closer); ok {
 		cl.Close()
+	}
+	if s := c.s; s.OnResponse != nil && st.status != 0 {
+		s.report(c, &st.line, st.status, st.sent, false, why)
 	}
 }
 
@@ -104,7 +115,7 @@ func (c *conn) endStream() {
 // to the next request, or closes if the response said so.
 func (c *conn) finishBody() {
 	st := c.st
-	c.endStream()
+	c.endStream(st.why)
 	c.state = stateHead
 	if st.close {
 		c.closeAfter, c.linger = true, st.linger
@@ -118,7 +129,7 @@ func (c *conn) finishBody() {
 // queued is written: the client sees a short body, or a chunked body
 // without its last chunk, and knows the response is incomplete.
 func (c *conn) abortBody() {
-	c.endStream()
+	c.endStream(closeFailed)
 	c.state = stateHead
 	c.closeAfter, c.linger = true, false
 }
@@ -173,6 +184,7 @@ func (c *conn) fill() bool {
 		}
 		w = w[:len(w)+n]
 	}
+	st.sent += int64(len(w) - len(ex.wbuf))
 	ex.wbuf = w
 	switch err {
 	case nil, ErrWouldBlock:
@@ -220,6 +232,7 @@ func (c *conn) move() bool {
 			return false
 		}
 		ex.wbuf = w[:len(w)+n]
+		st.sent += int64(n)
 		progress = progress || n > 0
 		switch err {
 		case nil, ErrWouldBlock:
