@@ -592,6 +592,7 @@ func (c *conn) receive() bool {
 	if b.pend == 0 && b.decoded() {
 		if c.state == stateDrain {
 			ex.p.Reset()
+			ex.lineKept = false
 			c.state = stateHead
 			c.awaitRequest()
 			return true

@@ -537,7 +537,7 @@ func (s *Server) release(c *conn) {
 		ex.wbuf = nil
 	}
 	ex.p.Reset()
-	ex.rc, ex.rcHeader = nil, nil
+	ex.rc, ex.rcHeader, ex.lineKept = nil, nil, false
 	s.free = append(s.free, ex)
 }
 

@@ -84,3 +84,7 @@ func (c *LoopClient) Download(req []byte, n int) {
 		}
 	}
 }
+
+// Server returns the client's server, to set its fields before the first
+// RoundTrip.
+func (c *LoopClient) Server() *biplane.Server { return c.srv }
