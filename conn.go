@@ -165,7 +165,7 @@ func (c *conn) flush() (progress bool, err error) {
 	ex := c.ex
 	for ex.pending() {
 		var n int
-		switch vw, ok := c.nc.(vectorWriter); {
+		switch vw, ok := c.nc.(VectorWriter); {
 		case ex.wpos < len(ex.wbuf) && len(ex.out) > 0 && ok:
 			ex.iov[0], ex.iov[1] = ex.wbuf[ex.wpos:], ex.out
 			n, err = vw.Writev(ex.iov[:])
@@ -197,11 +197,6 @@ func (c *conn) flush() (progress bool, err error) {
 		}
 	}
 	return progress, nil
-}
-
-// A vectorWriter can write several buffers in one system call.
-type vectorWriter interface {
-	Writev(bufs [][]byte) (int, error)
 }
 
 // input reads more input for the head, body or receive states, and acts
