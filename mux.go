@@ -26,28 +26,35 @@ func (m *Mux) Use(mw ...func(Handler) Handler) {
 		}
 	}
 	m.mws = append(m.mws, mw...)
-	m.built = false
+	for i := range m.routes {
+		m.wrapRoute(&m.routes[i])
+	}
+	m.wrapOwn()
 }
 
-// build wraps the routes and the Mux's own answers in the middleware.
-func (m *Mux) build() {
-	wrap := func(h Handler) Handler {
-		for i := len(m.mws) - 1; i >= 0; i-- {
-			h = m.mws[i](h)
-		}
-		return h
+// wrap wraps h in the middleware. The Mux does it as routes and
+// middleware are added, never while serving, so that several loops may
+// share a Mux.
+func (m *Mux) wrap(h Handler) Handler {
+	for i := len(m.mws) - 1; i >= 0; i-- {
+		h = m.mws[i](h)
 	}
-	for i := range m.routes {
-		rt := &m.routes[i]
-		rt.chain, rt.head = wrap(rt.h), nil
-		if hh, ok := rt.h.(HeadHandler); ok {
-			rt.head = wrap(headCall{hh})
-		}
+	return h
+}
+
+// wrapRoute wraps rt's handler in the middleware.
+func (m *Mux) wrapRoute(rt *route) {
+	rt.chain, rt.head = m.wrap(rt.h), nil
+	if hh, ok := rt.h.(HeadHandler); ok {
+		rt.head = m.wrap(headCall{hh})
 	}
-	m.notFound = wrap(HandlerFunc(m.answerNotFound))
-	m.notAllowed = wrap(HandlerFunc(m.answerNotAllowed))
-	m.opts = wrap(HandlerFunc(m.answerOptions))
-	m.built = true
+}
+
+// wrapOwn wraps the Mux's own answers in the middleware.
+func (m *Mux) wrapOwn() {
+	m.notFound = m.wrap(HandlerFunc(m.answerNotFound))
+	m.notAllowed = m.wrap(HandlerFunc(m.answerNotAllowed))
+	m.opts = m.wrap(HandlerFunc(m.answerOptions))
 }
 
 // headCall calls a HeadHandler's RespondHead as a Handler, inside the
@@ -63,9 +70,6 @@ func (c headCall) Respond(r *Request) Response {
 // Respond routes r to the most specific matching handler, or answers 404
 // or 405, or an OPTIONS request with the methods its path allows.
 func (m *Mux) Respond(r *Request) Response {
-	if !m.built {
-		m.build()
-	}
 	if best := m.match(r); best != nil {
 		return best.chain.Respond(r)
 	}
@@ -77,9 +81,6 @@ func (m *Mux) Respond(r *Request) Response {
 // the body; a route whose handler is a [HeadHandler] is asked in turn; any
 // other route has its body buffered.
 func (m *Mux) RespondHead(r *Request) (Response, bool) {
-	if !m.built {
-		m.build()
-	}
 	best := m.match(r)
 	switch {
 	case best == nil:
@@ -109,6 +110,8 @@ func (m *Mux) refusal(r *Request) Handler {
 	}
 	r.nparams = 0
 	switch {
+	case m.notFound == nil: // a Mux without routes or middleware
+		return HandlerFunc(m.answerNotFound)
 	case !pathMatched:
 		return m.notFound
 	case string(r.method.of(r.buf)) == "OPTIONS":

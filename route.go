@@ -58,9 +58,7 @@ type Mux struct {
 
 	routes []route
 	mws    []func(Handler) Handler
-	// Built on the first request: each route's handler and the Mux's own
-	// answers wrapped in the middleware.
-	built                      bool
+	// The Mux's own answers, wrapped in the middleware.
 	notFound, notAllowed, opts Handler
 }
 
@@ -103,8 +101,11 @@ func (m *Mux) Handle(pattern string, h Handler) {
 		}
 	}
 	rt.h = h
+	m.wrapRoute(&rt)
 	m.routes = append(m.routes, rt)
-	m.built = false
+	if m.notFound == nil {
+		m.wrapOwn()
+	}
 }
 
 // HandleFunc registers f for pattern, as [Mux.Handle] does.
