@@ -8,13 +8,23 @@
 // spreads new connections over them) and its own biplane.Server. Each loop
 // still serves all of its connections itself; set GOMAXPROCS to let the
 // loops use as many cores.
+//
+// With -log it prints a line in Common Log Format to standard output for
+// every response, the server's own refusals (400, 408, 413, 431, 503, …)
+// included, through Server.OnResponse:
+//
+//	127.0.0.1 - - [06/Dec/2026:10:00:00 +0000] "GET / HTTP/1.1" 200 20
+//
+// -max-conns, -request-timeout and -max-body set the server's Limits.
 package main
 
 import (
+	"bufio"
 	"flag"
 	"fmt"
 	"os"
 	"os/signal"
+	"strconv"
 	"sync"
 	"syscall"
 	"time"
@@ -28,6 +38,11 @@ var hello = []byte("<b>Hello, world!</b>")
 func main() {
 	addr := flag.String("addr", "127.0.0.1:8000", "address to listen on")
 	loops := flag.Int("loops", 1, "number of loops, each with its own SO_REUSEPORT listener")
+	logging := flag.Bool("log", false, "print a Common Log Format line for every response")
+	var lim biplane.Limits
+	flag.IntVar(&lim.MaxConns, "max-conns", 0, "Limits.MaxConns; 0 means the default (1024)")
+	flag.DurationVar(&lim.RequestTimeout, "request-timeout", 0, "Limits.RequestTimeout; 0 means the default (10s)")
+	flag.IntVar(&lim.MaxBodyBytes, "max-body", 0, "Limits.MaxBodyBytes; 0 means the default (1 MiB)")
 	flag.Parse()
 	if *loops < 1 {
 		fmt.Fprintln(os.Stderr, "hello: -loops must be at least 1")
@@ -52,7 +67,10 @@ func main() {
 		// Port 0 picks a port once; the other loops join it.
 		*addr = ln.Addr().String()
 		// Mux is read-only once built, so the loops can share it.
-		srvs[i] = &biplane.Server{Listener: ln, Handler: &mux}
+		srvs[i] = &biplane.Server{Listener: ln, Handler: &mux, Limits: lim}
+		if *logging {
+			srvs[i].OnResponse = newLogger().log
+		}
 	}
 	fmt.Printf("hello: serving on http://%s/\n", ln.Addr())
 	// SIGTERM or SIGINT drains gracefully: requests in flight finish.
@@ -76,4 +94,49 @@ func main() {
 			os.Exit(1)
 		}
 	}
+}
+
+// A logger writes Common Log Format lines for one loop, through a buffer
+// that it flushes once a line is complete, so that a line is never split
+// between loops.
+type logger struct {
+	w    *bufio.Writer
+	line []byte
+}
+
+func newLogger() *logger { return &logger{w: bufio.NewWriterSize(os.Stdout, 4096)} }
+
+// log writes ri as a line of Common Log Format: host ident authuser
+// [date] "request line" status bytes, where bytes counts the whole
+// response, head included. Fields the server did not have (a request
+// refused before its line was read) are "-". It writes each line at once,
+// a small write to standard output; a server that logs to a slow device
+// should hand lines to a goroutine instead, since the loop must not block.
+func (l *logger) log(ri *biplane.ResponseInfo) {
+	b := l.line[:0]
+	if ri.Remote.IsValid() {
+		b = ri.Remote.Addr().AppendTo(b)
+	} else {
+		b = append(b, '-')
+	}
+	b = append(b, " - - ["...)
+	b = time.Now().AppendFormat(b, "02/Jan/2006:15:04:05 -0700")
+	b = append(b, "] \""...)
+	if len(ri.Method) > 0 {
+		b = append(b, ri.Method...)
+		b = append(b, ' ')
+		b = append(b, ri.Target...)
+		b = append(b, ' ')
+		b = append(b, ri.Proto...)
+	} else {
+		b = append(b, '-')
+	}
+	b = append(b, "\" "...)
+	b = strconv.AppendInt(b, int64(ri.Status), 10)
+	b = append(b, ' ')
+	b = strconv.AppendInt(b, ri.Bytes, 10)
+	b = append(b, '\n')
+	l.w.Write(b)
+	l.w.Flush()
+	l.line = b
 }
