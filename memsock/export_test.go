@@ -1,10 +1,5 @@
 package memsock
 
-// SetWaitHook makes Wait call f each time it is about to block, and returns
-// a function that removes it. Tests use it to act while Wait is blocked
-// without sleeping.
-func SetWaitHook(f func()) (restore func()) {
-	old := testHookWaitBlocks
-	testHookWaitBlocks = f
-	return func() { testHookWaitBlocks = old }
-}
+// SetWaitHook makes l's Wait call f each time it is about to block. Tests
+// use it to act while Wait is blocked without sleeping.
+func SetWaitHook(l *Listener, f func()) { l.ready.BlockHook = f }

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/biplane-go/biplane"
+	"github.com/biplane-go/biplane/internal/readiness"
 )
 
 var (
@@ -76,28 +77,21 @@ type Listener struct {
 	BufferSize int
 
 	// mu guards everything below and every connection's state: one lock
-	// keeps the wake-up logic obviously correct, and an in-memory transport
-	// has no I/O to overlap.
+	// for both ends keeps the logic obviously correct, and an in-memory
+	// transport has no I/O to overlap.
 	mu           sync.Mutex
 	closed       bool
 	acceptClosed bool    // CloseAccept was called
 	pending      []*conn // dialed, not yet accepted, oldest first
-	dirty        []*conn // accepted connections to report in the next Wait
-	acceptable   bool    // a Dial happened since the last Wait report
-	woken        bool    // Wake was called since the last Wait return
 
-	// wake holds at most one token: a change sends one without blocking, so
-	// a Wait that is about to sleep finds it and never misses the change.
-	wake chan struct{}
-	// timer is reused by Wait so that waiting does not allocate. It is made
-	// by the first Wait with a positive timeout, not by NewListener: TinyGo
-	// without a scheduler has no timers, but can still poll.
-	timer *time.Timer
+	// ready reports changes to Wait. Changes are marked with mu held;
+	// ready's own lock nests inside it.
+	ready readiness.Queue
 }
 
 // NewListener returns an open, empty Listener.
 func NewListener() *Listener {
-	return &Listener{wake: make(chan struct{}, 1)}
+	return &Listener{}
 }
 
 // Dial creates a connection and returns its client end. The server end is
@@ -119,9 +113,9 @@ func (l *Listener) Dial() (*Client, error) {
 	}
 	s := &conn{l: l, in: ring{size: size}, out: ring{size: size}}
 	s.cond.L = &l.mu
+	s.entry.Conn = s
 	l.pending = append(l.pending, s)
-	l.acceptable = true
-	l.signal()
+	l.ready.MarkAcceptable()
 	return &Client{s: s}, nil
 }
 
@@ -173,7 +167,7 @@ func (l *Listener) CloseAccept() error {
 		l.pending[i] = nil
 	}
 	l.pending = nil
-	l.acceptable = false
+	l.ready.ClearAcceptable()
 	return nil
 }
 
@@ -183,13 +177,9 @@ func (l *Listener) CloseAccept() error {
 // collapse into one early return. After Close it does nothing and returns
 // [ErrClosed].
 func (l *Listener) Wake() error {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.closed {
+	if !l.ready.Wake() {
 		return ErrClosed
 	}
-	l.woken = true
-	l.signal()
 	return nil
 }
 
@@ -211,12 +201,7 @@ func (l *Listener) Close() error {
 		l.pending[i] = nil
 	}
 	l.pending = nil
-	for i, s := range l.dirty {
-		s.dirty = false
-		l.dirty[i] = nil
-	}
-	l.dirty = nil
-	l.signal()
+	l.ready.Close()
 	return nil
 }
 
@@ -229,98 +214,18 @@ func (l *Listener) Close() error {
 // [Listener.Close] it returns [ErrClosed]. Wait does not allocate once ready
 // has room for the connections it reports.
 func (l *Listener) Wait(ready []biplane.Conn, timeout time.Duration) ([]biplane.Conn, bool, error) {
-	timing := false
-	for {
-		// Drop a token left by a change that this loop collects below
-		// anyway; a change after the collection sends a fresh one.
-		select {
-		case <-l.wake:
-		default:
-		}
-		l.mu.Lock()
-		if l.closed {
-			l.mu.Unlock()
-			if timing {
-				l.stopTimer()
-			}
-			return ready, false, ErrClosed
-		}
-		start := len(ready)
-		for i, s := range l.dirty {
-			s.dirty = false
-			if !s.closed {
-				ready = append(ready, s)
-			}
-			l.dirty[i] = nil
-		}
-		l.dirty = l.dirty[:0]
-		acceptable := l.acceptable
-		l.acceptable = false
-		woken := l.woken
-		l.woken = false
-		l.mu.Unlock()
-
-		if len(ready) > start || acceptable || woken || timeout == 0 {
-			if timing {
-				l.stopTimer()
-			}
-			return ready, acceptable, nil
-		}
-		var expired <-chan time.Time
-		if timeout > 0 {
-			if !timing {
-				if l.timer == nil {
-					l.timer = time.NewTimer(timeout)
-				} else {
-					l.timer.Reset(timeout)
-				}
-				timing = true
-			}
-			expired = l.timer.C
-		}
-		if testHookWaitBlocks != nil {
-			testHookWaitBlocks()
-		}
-		select {
-		case <-l.wake: // something changed: look again
-		case <-expired:
-			return ready, false, nil
-		}
+	ready, acceptable, ok := l.ready.Wait(ready, timeout)
+	if !ok {
+		return ready, false, ErrClosed
 	}
+	return ready, acceptable, nil
 }
 
-// stopTimer stops the Wait timer. The drain matters only under the
-// pre-Go 1.23 timer semantics (GODEBUG asynctimerchan=1), where a stale
-// tick would otherwise end the next Wait early.
-func (l *Listener) stopTimer() {
-	if !l.timer.Stop() {
-		select {
-		case <-l.timer.C:
-		default:
-		}
-	}
-}
-
-// testHookWaitBlocks, if set by a test, runs each time Wait is about to
-// block, so that tests can act while it is blocked without sleeping.
-var testHookWaitBlocks func()
-
-// markDirty queues s for the next Wait report and wakes Wait. The caller
-// holds l.mu.
+// markDirty queues s for the next Wait report once it is accepted, and
+// until it is closed. The caller holds l.mu.
 func (l *Listener) markDirty(s *conn) {
-	if !s.accepted || s.closed || s.dirty || l.closed {
-		return // not reportable, or already queued and signalled
-	}
-	s.dirty = true
-	l.dirty = append(l.dirty, s)
-	l.signal()
-}
-
-// signal wakes Wait without blocking. The caller holds l.mu.
-func (l *Listener) signal() {
-	select {
-	case l.wake <- struct{}{}:
-	default: // a token is already waiting
+	if s.accepted && !s.closed {
+		l.ready.Mark(&s.entry)
 	}
 }
 
@@ -331,8 +236,8 @@ type conn struct {
 	out      ring // server to client
 	cond     sync.Cond
 	accepted bool
-	closed   bool // the server closed its end
-	dirty    bool // queued in l.dirty
+	closed   bool            // the server closed its end
+	entry    readiness.Entry // its place in l.ready
 	// outBlocked records that a server Write found out full, so the client's
 	// next Read must report the room it makes.
 	outBlocked bool
@@ -416,6 +321,7 @@ func (s *conn) Close() error {
 
 func (s *conn) closeLocked() {
 	s.closed = true
+	s.l.ready.Forget(&s.entry)
 	s.out.shut = true
 	s.in.gone = true
 	s.in.reset() // nobody will read it

@@ -323,7 +323,7 @@ func TestWaitWakes(t *testing.T) {
 			l.Wait(nil, 0) // consume what dialing and setup reported
 
 			blocked := make(chan struct{}, 1)
-			restore := memsock.SetWaitHook(func() {
+			memsock.SetWaitHook(l, func() {
 				select {
 				case blocked <- struct{}{}:
 				default:
@@ -341,7 +341,7 @@ func TestWaitWakes(t *testing.T) {
 			}
 			tc.act(t, l, c, s)
 			res := <-done // Wait's own timeout guards this receive
-			restore()
+
 
 			if res.err != tc.wantErr {
 				t.Fatalf("Wait error = %v, want %v", res.err, tc.wantErr)

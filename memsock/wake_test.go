@@ -56,10 +56,10 @@ func TestWake(t *testing.T) {
 			// Twice: a consumed wake must not stop the next one.
 			for round := range 2 {
 				woke := make(chan error, 1)
-				restore := func() {}
+
 				if tc.wakes == 0 {
 					blocked := make(chan struct{}, 1)
-					restore = memsock.SetWaitHook(func() {
+					memsock.SetWaitHook(l, func() {
 						select {
 						case blocked <- struct{}{}:
 						default:
@@ -81,7 +81,7 @@ func TestWake(t *testing.T) {
 					woke <- nil
 				}
 				ready, acceptable := waitForWake(t, l, rescue)
-				restore()
+
 				if err := <-woke; err != nil {
 					t.Fatalf("Wake: %v", err)
 				}

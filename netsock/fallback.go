@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/biplane-go/biplane"
+	"github.com/biplane-go/biplane/internal/readiness"
 )
 
 var (
@@ -68,26 +69,19 @@ const (
 // run concurrently with itself.
 type Listener struct {
 	ln    net.Listener
-	wake  chan struct{} // holds at most one token; see signal
-	timer *time.Timer   // reused by Wait so that waiting does not allocate
-	done  chan struct{} // closed by Close, to end a blocked Wait
-	stop  chan struct{} // closed by CloseAccept or Close, to end the accept goroutine's backoff
+	stop  chan struct{}   // closed by CloseAccept or Close, to end the accept goroutine's backoff
+	ready readiness.Queue // what the goroutines changed, for Wait
 
 	mu           sync.Mutex
 	room         sync.Cond // on mu: pending has room, or accepting stopped
 	closed       bool
 	acceptClosed bool       // CloseAccept closed ln
-	woken        bool       // Wake was called since the last Wait return
 	pending      []net.Conn // accepted by the goroutine, oldest first
 	acceptErr    error      // the error that ended the accept goroutine
-	acceptable   bool       // pending grew or acceptErr was set since the last Wait report
-	dirty        []*conn    // connections to report in the next Wait
 }
 
 func newFallback(ln net.Listener) *Listener {
-	t := time.NewTimer(time.Hour)
-	t.Stop()
-	l := &Listener{ln: ln, wake: make(chan struct{}, 1), timer: t, done: make(chan struct{}), stop: make(chan struct{})}
+	l := &Listener{ln: ln, stop: make(chan struct{})}
 	l.room.L = &l.mu
 	go l.acceptLoop()
 	return l
@@ -127,8 +121,7 @@ func (l *Listener) acceptLoop() {
 		case err == nil:
 			delay = 0
 			l.pending = append(l.pending, nc)
-			l.acceptable = true
-			l.signal()
+			l.ready.MarkAcceptable() // under mu: never after CloseAccept's clear
 			l.mu.Unlock()
 		case errors.As(err, &te) && te.Temporary():
 			l.mu.Unlock()
@@ -142,8 +135,7 @@ func (l *Listener) acceptLoop() {
 			}
 		default:
 			l.acceptErr = fmt.Errorf("netsock: %w", err)
-			l.acceptable = true
-			l.signal()
+			l.ready.MarkAcceptable()
 			l.mu.Unlock()
 			return
 		}
@@ -191,70 +183,11 @@ func (l *Listener) Accept() (biplane.Conn, error) {
 // After [Listener.Close] Wait returns an error. It does not allocate once
 // ready has room for the connections it reports.
 func (l *Listener) Wait(ready []biplane.Conn, timeout time.Duration) ([]biplane.Conn, bool, error) {
-	timing := false
-	for {
-		// Drop a token left by a change that is collected below anyway; a
-		// change after the collection sends a fresh one.
-		select {
-		case <-l.wake:
-		default:
-		}
-		l.mu.Lock()
-		if l.closed {
-			l.mu.Unlock()
-			if timing {
-				l.stopTimer()
-			}
-			return ready, false, errListenerClosed
-		}
-		start := len(ready)
-		for i, c := range l.dirty {
-			c.dirty = false
-			if !c.forgotten {
-				ready = append(ready, c.self)
-			}
-			l.dirty[i] = nil
-		}
-		l.dirty = l.dirty[:0]
-		acceptable := l.acceptable
-		l.acceptable = false
-		woken := l.woken
-		l.woken = false
-		l.mu.Unlock()
-
-		if len(ready) > start || acceptable || woken || timeout == 0 {
-			if timing {
-				l.stopTimer()
-			}
-			return ready, acceptable, nil
-		}
-		var expired <-chan time.Time
-		if timeout > 0 {
-			if !timing {
-				l.timer.Reset(timeout)
-				timing = true
-			}
-			expired = l.timer.C
-		}
-		select {
-		case <-l.wake:
-		case <-l.done:
-		case <-expired:
-			return ready, false, nil
-		}
+	ready, acceptable, ok := l.ready.Wait(ready, timeout)
+	if !ok {
+		return ready, false, errListenerClosed
 	}
-}
-
-// stopTimer stops the Wait timer. The drain matters only under the
-// pre-Go 1.23 timer semantics (GODEBUG asynctimerchan=1), where a stale
-// tick would otherwise end the next Wait early.
-func (l *Listener) stopTimer() {
-	if !l.timer.Stop() {
-		select {
-		case <-l.timer.C:
-		default:
-		}
-	}
+	return ready, acceptable, nil
 }
 
 // Wake makes a Wait in progress in another goroutine, or else the next
@@ -262,13 +195,9 @@ func (l *Listener) stopTimer() {
 // Wakes before a Wait collapse into one early return. After Close it does
 // nothing and returns an error.
 func (l *Listener) Wake() error {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.closed {
+	if !l.ready.Wake() {
 		return errListenerClosed
 	}
-	l.woken = true
-	l.signal()
 	return nil
 }
 
@@ -286,7 +215,7 @@ func (l *Listener) CloseAccept() error {
 		return nil
 	}
 	l.acceptClosed = true
-	l.acceptable = false
+	l.ready.ClearAcceptable()
 	pending := l.pending
 	l.pending = nil
 	close(l.stop)
@@ -319,17 +248,12 @@ func (l *Listener) Close() error {
 	closeLn := !l.acceptClosed
 	pending := l.pending
 	l.pending = nil
-	for i, c := range l.dirty {
-		c.dirty = false
-		l.dirty[i] = nil
-	}
-	l.dirty = nil
-	close(l.done)
 	if closeLn {
 		close(l.stop)
 	}
 	l.room.Broadcast()
 	l.mu.Unlock()
+	l.ready.Close()
 
 	var err error
 	if closeLn {
@@ -342,33 +266,6 @@ func (l *Listener) Close() error {
 		return fmt.Errorf("netsock: %w", err)
 	}
 	return nil
-}
-
-// markDirty queues c for the next Wait report and wakes Wait.
-func (l *Listener) markDirty(c *conn) {
-	l.mu.Lock()
-	if !c.dirty && !c.forgotten && !l.closed {
-		c.dirty = true
-		l.dirty = append(l.dirty, c)
-		l.signal()
-	}
-	l.mu.Unlock()
-}
-
-// forget makes Wait never report c again.
-func (l *Listener) forget(c *conn) {
-	l.mu.Lock()
-	c.forgotten = true
-	l.mu.Unlock()
-}
-
-// signal wakes Wait without blocking: a Wait about to sleep finds the token
-// and looks again, so no change is missed. The caller holds l.mu.
-func (l *Listener) signal() {
-	select {
-	case l.wake <- struct{}{}:
-	default: // a token is already waiting
-	}
 }
 
 // A conn is a net.Conn served by a reader goroutine, which fills in, and a
@@ -393,9 +290,7 @@ type conn struct {
 	// progress must be reported.
 	outBlocked bool
 
-	// Guarded by l.mu.
-	dirty     bool // queued in l.dirty
-	forgotten bool // closed: never report again
+	entry readiness.Entry // its place in l.ready
 }
 
 // closeWriteConn is a conn whose net.Conn can shut down writing.
@@ -410,6 +305,7 @@ func (l *Listener) newConn(nc net.Conn) biplane.Conn {
 	if _, ok := nc.(interface{ CloseWrite() error }); ok {
 		c.self = closeWriteConn{c}
 	}
+	c.entry.Conn = c.self
 	go c.readLoop()
 	return c.self
 }
@@ -441,7 +337,7 @@ func (c *conn) readLoop() {
 			c.inErr = err
 		}
 		if n > 0 || err != nil {
-			c.l.markDirty(c)
+			c.l.ready.Mark(&c.entry)
 		}
 		if err != nil {
 			return
@@ -466,7 +362,7 @@ func (c *conn) writeLoop() {
 			c.outErr = err
 			if c.outBlocked {
 				c.outBlocked = false
-				c.l.markDirty(c)
+				c.l.ready.Mark(&c.entry)
 			}
 		case c.closed:
 			c.mu.Unlock()
@@ -582,7 +478,7 @@ func (c *conn) Close() error {
 		c.startWriter()
 	}
 	c.mu.Unlock()
-	c.l.forget(c)
+	c.l.ready.Forget(&c.entry)
 	return nil
 }
 
