@@ -342,7 +342,6 @@ func TestWaitWakes(t *testing.T) {
 			tc.act(t, l, c, s)
 			res := <-done // Wait's own timeout guards this receive
 
-
 			if res.err != tc.wantErr {
 				t.Fatalf("Wait error = %v, want %v", res.err, tc.wantErr)
 			}
