@@ -1,9 +1,15 @@
 #!/usr/bin/env bash
-# bench/run.sh: biplane beside net/http, fasthttp and nginx, on one core.
+# bench/run.sh: biplane beside net/http, fasthttp and nginx, and the floor,
+# on one core.
 #
 #   sudo bench/run.sh [--quick] [--rounds N] [--out DIR]
 #                     [--phases throughput,memory,instructions,blink,loops]
-#                     [--servers nethttp,fasthttp,biplane,nginx] [--base REV]
+#                     [--servers floor,nethttp,fasthttp,biplane,nginx] [--base REV]
+#
+# The floor (floor/floor.c) is the least any HTTP/1.1 server can cost on
+# this kernel path: one epoll thread that does no parsing, counting the
+# ends of request heads and writing a canned response for each. Every
+# table gains a "×floor" ratio from the same round.
 #
 # Every server serves GET / → "<b>Hello, world!</b>" (text/html) on
 # 127.0.0.1:8080 inside a network namespace of its own, made fresh for each
@@ -51,7 +57,7 @@ QUICK=0
 ROUNDS=
 OUT=
 PHASES=throughput,memory,instructions,blink,loops
-SERVERS=(nethttp fasthttp biplane nginx)
+SERVERS=(floor nethttp fasthttp biplane nginx)
 BASE=
 while [[ $# -gt 0 ]]; do
 	case $1 in
@@ -234,6 +240,7 @@ wait_listen() { # pid log timeout-seconds
 # server_argv sets ARGV to the command line of a server.
 server_argv() { # name [valgrind]
 	case $1 in
+	floor) ARGV=("$BIN/floor" "$ADDR") ;;
 	nethttp) ARGV=("$BIN/nethttp-hello" -addr "$ADDR") ;;
 	fasthttp) ARGV=("$BIN/fasthttp-hello" -addr "$ADDR") ;;
 	biplane) ARGV=("$BIN/biplane-hello" -addr "$ADDR") ;;
@@ -300,6 +307,7 @@ echo "== building into $BIN (at ${SECONDS}s)"
 (cd "$ROOT" && go build -o "$BIN/biplane-hello" ./examples/hello &&
 	go build -o "$BIN/biplane-echo" ./examples/echo &&
 	go build -o "$BIN/blink" ./examples/blink)
+gcc -O2 -Wall -o "$BIN/floor" "$BENCH/floor/floor.c"
 if [[ -n $BASE ]]; then
 	git -C "$ROOT" worktree add --detach "$OUT/base" "$BASE" >/dev/null
 	(cd "$OUT/base" && go build -o "$BIN/biplane-base-hello" ./examples/hello)

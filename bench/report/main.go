@@ -15,6 +15,10 @@
 //
 // where baseline is a server name, or "-" for no ratios, and unit one of
 // rps, us, kib, pct, count. Lines starting with "##" are comments.
+//
+// Where the server "floor" (the least a server can cost) was measured for
+// a metric, its table also gives each server's ratio to the floor, round
+// by round, and the summary gives it beside each value.
 package main
 
 import (
@@ -110,9 +114,15 @@ func (m *metric) all(server string) []float64 {
 	return vs
 }
 
+// floor is the server every metric is also compared with, where present.
+const floor = "floor"
+
 // ratios returns server's values over the baseline's, round by round.
-func (m *metric) ratios(server string) []float64 {
-	base := m.values[m.baseline]
+func (m *metric) ratios(server string) []float64 { return m.ratiosTo(server, m.baseline) }
+
+// ratiosTo returns server's values over baseline's, round by round.
+func (m *metric) ratiosTo(server, baseline string) []float64 {
+	base := m.values[baseline]
 	var rs []float64
 	for round, v := range m.values[server] {
 		if b, ok := base[round]; ok && b != 0 {
@@ -171,17 +181,26 @@ func ratio(vs []float64) string {
 func table(w io.Writer, m *metric) {
 	fmt.Fprintf(w, "\n%s\n\n", m.title)
 	withRatio := m.baseline != "-"
+	withFloor := m.values[floor] != nil && m.baseline != floor
+	head, rule := "| server | median | min–max | rounds |", "|---|--:|--:|--:|"
 	if withRatio {
-		fmt.Fprintf(w, "| server | median | min–max | rounds | ×%s, same round: median (min–max) |\n|---|--:|--:|--:|--:|\n", m.baseline)
-	} else {
-		fmt.Fprintf(w, "| server | median | min–max | rounds |\n|---|--:|--:|--:|\n")
+		head += " ×" + m.baseline + ", same round: median (min–max) |"
+		rule += "--:|"
 	}
+	if withFloor {
+		head += " ×floor, same round: median (min–max) |"
+		rule += "--:|"
+	}
+	fmt.Fprintf(w, "%s\n%s\n", head, rule)
 	for _, s := range m.servers {
 		vs := m.all(s)
 		med, lo, hi := stats(vs)
 		fmt.Fprintf(w, "| %s | %s | %s–%s | %d |", s, format(m.unit, med), format(m.unit, lo), format(m.unit, hi), len(vs))
 		if withRatio {
 			fmt.Fprintf(w, " %s |", ratio(m.ratios(s)))
+		}
+		if withFloor {
+			fmt.Fprintf(w, " %s |", ratio(m.ratiosTo(s, floor)))
 		}
 		fmt.Fprintln(w)
 	}
@@ -196,6 +215,7 @@ func summary(w io.Writer, metrics []*metric) {
 		{"close_rps", "close c16 rps ×net/http", "ratio"},
 		{"close_cpu", "server CPU µs/req, close", "value"},
 		{"ka_cpu", "server CPU µs/req, keep-alive", "value"},
+		{"pipe_cpu", "server CPU µs/req, pipelined", "value"},
 		{"rss_kib", "KiB RSS per idle conn (10k)", "value"},
 		{"instr", "user-space instructions/req", "value"},
 	}
@@ -238,6 +258,9 @@ func summary(w io.Writer, metrics []*metric) {
 			} else {
 				med, _, _ := stats(m.all(s))
 				cell = format(m.unit, med)
+				if f, _, _ := stats(m.ratiosTo(s, floor)); m.values[floor] != nil && s != floor && !math.IsNaN(f) {
+					cell += fmt.Sprintf(" (%.2f×)", f)
+				}
 			}
 			fmt.Fprintf(w, " %s |", cell)
 		}
