@@ -58,6 +58,12 @@ type Server struct {
 	// replaced by text/plain.
 	Refusal func(status int, reason string) (contentType string, body []byte)
 
+	// Clock, if not nil, is where the server reads the time, instead of
+	// the system's clocks: for tests and simulations that move time by
+	// hand, so that every deadline fires when they say. It is read once
+	// per step.
+	Clock func() time.Time
+
 	// NoDate omits the Date field, for devices without a real-time clock
 	// (RFC 9110 §6.6.1 forbids it to them).
 	NoDate bool
@@ -95,7 +101,6 @@ type Server struct {
 	scratch    []byte // lingering closes discard into it
 	date       [29]byte
 	dateAt     int64            // now at which Date must be renewed
-	clock      func() time.Time // a test's clock; nil for the real one
 	stats      Stats
 	info       ResponseInfo // OnResponse's, reused
 	onShutdown []func()
@@ -121,10 +126,10 @@ func (s *Server) start() bool {
 	s.lim = s.Limits.withDefaults()
 	s.waiter, _ = s.Listener.(Waiter)
 	s.byNC = make(map[Conn]*conn)
-	if s.clock == nil {
+	if s.Clock == nil {
 		s.base = time.Now()
 	} else {
-		s.base = s.clock()
+		s.base = s.Clock()
 	}
 	s.dateAt = -1
 	s.tick()
@@ -136,16 +141,16 @@ func (s *Server) start() bool {
 // wall clock is read only when a new second is due for Date.
 func (s *Server) tick() {
 	var t time.Time
-	if s.clock == nil {
+	if s.Clock == nil {
 		s.now = int64(time.Since(s.base))
 	} else {
-		t = s.clock()
+		t = s.Clock()
 		s.now = int64(t.Sub(s.base))
 	}
 	if s.now < s.dateAt || s.NoDate {
 		return
 	}
-	if s.clock == nil {
+	if s.Clock == nil {
 		t = time.Now()
 	}
 	// RFC 9110 §5.6.7 IMF-fixdate, always 29 bytes.
