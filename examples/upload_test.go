@@ -487,7 +487,7 @@ func splitCode(t *testing.T, out string) (body string, code int) {
 }
 
 // writeRandom writes size bytes of a seeded ChaCha8 stream to path, 1 MiB
-// at a time, and returns their SHA-256 in hex.
+// at a time, syncs it, and returns their SHA-256 in hex.
 func writeRandom(t *testing.T, path string, size int64, seed byte) string {
 	t.Helper()
 	f, err := os.Create(path)
@@ -497,6 +497,11 @@ func writeRandom(t *testing.T, path string, size int64, seed byte) string {
 	defer f.Close()
 	h := sha256.New()
 	if _, err := io.CopyBuffer(io.MultiWriter(f, h), io.LimitReader(rand.NewChaCha8([32]byte{seed}), size), make([]byte, 1<<20)); err != nil {
+		t.Fatal(err)
+	}
+	// On the disk before the server starts writing, so that the
+	// kernel's writing it out does not compete with the server's.
+	if err := f.Sync(); err != nil {
 		t.Fatal(err)
 	}
 	if err := f.Close(); err != nil {

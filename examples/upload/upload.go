@@ -28,6 +28,7 @@ type store struct {
 	live      []*upload // uploads whose body is still arriving
 	ids       int
 	buf       []byte // an event being encoded
+	trash     shredder
 }
 
 // acceptFirmware takes PUT /firmware on its head: the raw body becomes
@@ -74,7 +75,7 @@ func (st *store) create(name string) (*sink, error) {
 	if err != nil {
 		return nil, storageError(err)
 	}
-	return &sink{f: f, path: filepath.Join(st.dir, name), name: name, sum: sha256.New()}, nil
+	return &sink{f: f, path: filepath.Join(st.dir, name), name: name, sum: sha256.New(), trash: &st.trash}, nil
 }
 
 // publishProgress sends a progress event for each upload whose body has
@@ -183,6 +184,7 @@ type sink struct {
 	behind    int64 // bytes whose writeback has been started
 	failAfter int64
 	closed    bool
+	trash     *shredder // where replaced and discarded files go
 }
 
 // writeBehind is how much a file may hold that the kernel has not begun
@@ -221,20 +223,29 @@ func (k *sink) Write(p []byte) (int, error) {
 // commit makes the file durable and gives it its name, durably too: a
 // file of that name is whole even after a power cut. The fsyncs block
 // the loop until the disk has the file; Write's write-behind keeps that
-// to its last few MiB.
+// to its last few MiB. The file it replaces is kept open, so that the
+// rename does not free it (200 ms or more for 1 GiB), and goes to the
+// shredder.
 func (k *sink) commit() error {
 	err := k.f.Sync()
 	if cerr := k.f.Close(); err == nil {
 		err = cerr
 	}
 	k.closed = true
-	if err == nil {
-		err = os.Rename(k.f.Name(), k.path)
-	}
-	if err == nil {
-		err = syncDir(filepath.Dir(k.path))
-	}
 	if err != nil {
+		return storageError(err)
+	}
+	old, oerr := os.OpenFile(k.path, os.O_RDWR, 0)
+	if err = os.Rename(k.f.Name(), k.path); err != nil {
+		if oerr == nil {
+			old.Close()
+		}
+		return storageError(err)
+	}
+	if oerr == nil {
+		k.trash.add(old)
+	}
+	if err = syncDir(filepath.Dir(k.path)); err != nil {
 		return storageError(err)
 	}
 	return nil
@@ -254,13 +265,57 @@ func syncDir(dir string) error {
 	return err
 }
 
-// discard removes the temporary file.
+// discard removes the temporary file, and leaves freeing it to the
+// shredder.
 func (k *sink) discard() {
+	os.Remove(k.f.Name())
 	if !k.closed {
-		k.f.Close()
+		k.trash.add(k.f)
 		k.closed = true
 	}
-	os.Remove(k.f.Name())
+}
+
+// A shredder frees files that are gone from the directory but still
+// open, a step at a time from the loop. Unlinking or replacing a large
+// file frees its blocks and cached pages in that one system call, which
+// would hold the loop for 200 ms or more per GiB; truncating it 1 MiB at
+// a time costs about 300 µs a step. Truncating changes the file for
+// anyone who still has it open: the directory is this program's own.
+type shredder struct {
+	files []*os.File
+}
+
+// shredStep is how much of a file one step frees.
+const shredStep = 1 << 20
+
+// add takes f, whose name has just been removed or replaced, to be freed
+// and closed. A file with another name (a hard link) is only closed.
+func (s *shredder) add(f *os.File) {
+	if fi, err := f.Stat(); err == nil {
+		if st, ok := fi.Sys().(*syscall.Stat_t); ok && st.Nlink == 0 {
+			s.files = append(s.files, f)
+			return
+		}
+	}
+	f.Close()
+}
+
+// step frees up to shredStep bytes of the first file, closing it once
+// no more is left than that, and reports whether any file is left.
+func (s *shredder) step() bool {
+	if len(s.files) == 0 {
+		return false
+	}
+	f := s.files[0]
+	if fi, err := f.Stat(); err == nil && fi.Size() > shredStep && f.Truncate(fi.Size()-shredStep) == nil {
+		return true
+	}
+	// Small enough to free at once, or it cannot be shrunk: closing it
+	// frees what is left.
+	f.Close()
+	s.files[0] = nil
+	s.files = s.files[1:]
+	return len(s.files) > 0
 }
 
 // appendResult appends the JSON answer for the stored file.
