@@ -17,9 +17,9 @@
 //	GET  /          the page (ui/index.html, ui/app.js, ui/style.css)
 //
 // Both upload routes take their body on its head ([biplane.Receive]): a
-// client without the -token, or one that declares a body over -max, is
-// refused before any byte of its body is read, and gets no
-// "100 Continue". An accepted body goes to a temporary file in DIR,
+// client without the -token (401), or one that declares a body over
+// -max (413; a form may have 64 KiB more, for its framing), is refused
+// before any byte of its body is read, and gets no "100 Continue". An accepted body goes to a temporary file in DIR,
 // hashed as it arrives, and is synced and renamed into place only once
 // it is whole: a file of the final name is always complete. An upload
 // that ends early (the client went away, the body stalled, the disk
