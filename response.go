@@ -273,7 +273,7 @@ var statusText = map[int]string{
 	431: "Request Header Fields Too Large",
 	500: "Internal Server Error", 501: "Not Implemented", 502: "Bad Gateway",
 	503: "Service Unavailable", 504: "Gateway Timeout", 505: "HTTP Version Not Supported",
-	511: "Network Authentication Required",
+	507: "Insufficient Storage", 511: "Network Authentication Required",
 }
 
 // StatusText returns the reason phrase for code, or "" if it is unknown.

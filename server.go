@@ -93,6 +93,7 @@ type Server struct {
 	nready     int
 	timers     []*conn
 	free       []*exchange
+	made       int // exchanges made: in the pool or held by connections
 	events     []Conn
 	acceptable bool // the waiter says Accept may succeed
 	polled     bool // Wait already collected readiness for the next step
@@ -100,7 +101,7 @@ type Server struct {
 	acceptAt   int64
 	scratch    []byte // lingering closes discard into it
 	date       [29]byte
-	dateAt     int64            // now at which Date must be renewed
+	dateAt     int64 // now at which Date must be renewed
 	stats      Stats
 	info       ResponseInfo // OnResponse's, reused
 	onShutdown []func()
@@ -518,6 +519,7 @@ func (s *Server) acquire(c *conn) {
 		ex, s.free = s.free[n-1], s.free[:n-1]
 	} else {
 		ex = &exchange{p: Parser{Limits: s.lim}}
+		s.made++
 	}
 	if ex.rbuf == nil {
 		ex.rbuf = make([]byte, s.lim.ReadBufferSize)

@@ -1,0 +1,188 @@
+//go:build !tinygo
+
+// Not built by TinyGo: a long-running test, natively only.
+
+package biplane_test
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/biplane-go/biplane"
+	"github.com/biplane-go/biplane/internal/sim"
+)
+
+// The simulation's knobs: `go test -run TestSim -sim.seeds 100000
+// -sim.minutes 30` is a campaign (scripts/sim.sh runs one), and
+// -sim.seed N replays one seed, printing its trace.
+var (
+	simSeeds   = flag.Int("sim.seeds", 150, "seeds TestSim runs")
+	simFirst   = flag.Uint64("sim.first", 1, "the first seed TestSim runs")
+	simMinutes = flag.Float64("sim.minutes", 0, "if positive, TestSim runs seeds until this much time has passed")
+	simSeed    = flag.Uint64("sim.seed", 0, "if not zero, TestSim runs this seed only, verbosely")
+)
+
+// simResult is what one seed's run did.
+type simResult struct {
+	steps   int
+	trace   uint64
+	clients int
+}
+
+// runSim runs one seed: a population of clients doing valid and hostile
+// things at once against the real server, Mux and handlers, over the
+// simulated network and clock, with the invariants checked after every
+// step; then a graceful shutdown, and every client's answers and every
+// receiver's end checked.
+func runSim(seed uint64, verbose func(string, ...any)) (simResult, error) {
+	n := sim.New(seed)
+	if verbose != nil && os.Getenv("SIM_EVENTS") != "" {
+		n.Log = verbose
+	}
+	w := sim.NewWorkload(n)
+	r := n.R
+	srv := &biplane.Server{
+		Listener: n.Listener(), Handler: &w.Mux, NoDate: true, Clock: n.Clock,
+		StepConns: 1 + r.IntN(64),
+		Limits: biplane.Limits{
+			RequestTimeout: 5 * time.Second, IdleTimeout: 20 * time.Second, WriteTimeout: 5 * time.Second,
+			MaxConns: 8 + r.IntN(64), ReadBufferSize: 256 + r.IntN(8192), WriteBufferSize: 256 + r.IntN(8192),
+		},
+	}
+	population := 1 + r.IntN(40)
+	midShutdown := r.IntN(8) == 0 // a Shutdown while clients are still busy
+	var clients []*sim.Client
+	res := simResult{clients: population}
+	fail := func(format string, args ...any) (simResult, error) {
+		return res, fmt.Errorf("seed %d, step %d: %s", seed, res.steps, fmt.Sprintf(format, args...))
+	}
+	shutdownAt := -1
+	for ; ; res.steps++ {
+		if res.steps > 200000 {
+			return fail("not finished after %d steps", res.steps)
+		}
+		if len(clients) < population && shutdownAt < 0 && r.IntN(3) == 0 {
+			xs := make([]sim.Exchange, 1+r.IntN(5))
+			for i := range xs {
+				xs[i] = w.Exchange()
+			}
+			c := n.NewClient(len(clients), xs, r.IntN(4))
+			clients = append(clients, c)
+			if verbose != nil {
+				verbose("step %d: client %d, behaviour %d, %d exchanges", res.steps, c.ID, c.Behaviour, len(xs))
+			}
+		}
+		busy := false
+		for _, c := range clients {
+			if !c.Finished() {
+				busy = true
+				if r.IntN(2) == 0 {
+					c.Act()
+				}
+			}
+		}
+		w.WakeSome()
+		if !busy && len(clients) == population && shutdownAt < 0 || midShutdown && shutdownAt < 0 && res.steps > 50 && r.IntN(200) == 0 {
+			shutdownAt = res.steps
+			srv.Shutdown(10 * time.Second)
+		}
+		// Time: mostly a little, now and then a lot; when nobody is
+		// busy, straight to the server's next deadline.
+		switch {
+		case !busy:
+			if d, ok := srv.NextDeadline(); ok && d.After(n.Now) {
+				n.Advance(d.Sub(n.Now))
+			} else {
+				n.Advance(time.Millisecond)
+			}
+		case r.IntN(10) == 0:
+			n.Advance(time.Duration(r.IntN(50)) * time.Millisecond)
+		case r.IntN(500) == 0:
+			n.Advance(time.Duration(r.IntN(8000)) * time.Millisecond)
+		}
+		for _, c := range clients {
+			c.Tick(srv.Limits.RequestTimeout) // before the server sees the new time
+		}
+		if !srv.Step() {
+			break
+		}
+		if err := srv.CheckInvariants(); err != nil {
+			return fail("%v", err)
+		}
+	}
+	if err := srv.Err(); err != nil {
+		return fail("the server stopped: %v", err)
+	}
+	for _, c := range clients {
+		c.Drain()
+		if err := c.Check(shutdownAt >= 0 && midShutdown); err != nil {
+			return fail("%v (shutdown at step %d, mid-run %v; stats %+v)", err, shutdownAt, midShutdown, srv.Stats())
+		}
+	}
+	for i, rc := range w.Receivers {
+		if rc.Ended() != 1 {
+			return fail("receiver %d ended %d times", i, rc.Ended())
+		}
+	}
+	st := srv.Stats()
+	if st.Open != 0 || st.Accepted != st.Closed {
+		return fail("stats: %d open, %d accepted, %d closed", st.Open, st.Accepted, st.Closed)
+	}
+	res.trace = n.TraceSum()
+	return res, nil
+}
+
+// TestSim runs the simulation for many seeds (see the flags above); a
+// failure names its seed and step, and -sim.seed replays it.
+func TestSim(t *testing.T) {
+	if *simSeed != 0 {
+		res, err := runSim(*simSeed, t.Logf)
+		t.Logf("seed %d: %d steps, %d clients, trace %016x", *simSeed, res.steps, res.clients, res.trace)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	start := time.Now()
+	steps, seeds := 0, 0
+	for seed := *simFirst; ; seed++ {
+		if *simMinutes > 0 {
+			if time.Since(start) > time.Duration(*simMinutes*float64(time.Minute)) {
+				break
+			}
+		} else if seeds == *simSeeds {
+			break
+		}
+		res, err := runSim(seed, nil)
+		if err != nil {
+			t.Fatalf("%v\nreplay: go test -run '^TestSim$' -sim.seed %d .", err, seed)
+		}
+		steps += res.steps
+		seeds++
+	}
+	el := time.Since(start)
+	t.Logf("%d seeds, %d steps simulated in %v: %.0f seeds/s, %.0f steps/s", seeds, steps, el.Round(time.Millisecond),
+		float64(seeds)/el.Seconds(), float64(steps)/el.Seconds())
+	if out := os.Getenv("SIM_REPORT"); out != "" {
+		os.WriteFile(out, []byte(strconv.Itoa(seeds)+" "+strconv.Itoa(steps)+" "+el.String()+"\n"), 0o644)
+	}
+}
+
+// TestSimDeterministic: one seed gives the same run twice, event for
+// event, so that any failure replays exactly.
+func TestSimDeterministic(t *testing.T) {
+	for _, seed := range []uint64{3, 17, 99} {
+		a, errA := runSim(seed, nil)
+		b, errB := runSim(seed, nil)
+		if a != b || (errA == nil) != (errB == nil) {
+			t.Fatalf("seed %d: %+v (%v) then %+v (%v)", seed, a, errA, b, errB)
+		}
+		if a.trace == 0 || a.steps == 0 {
+			t.Fatalf("seed %d: an empty trace", seed)
+		}
+	}
+}
