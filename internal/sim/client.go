@@ -41,15 +41,14 @@ type Client struct {
 	LeaveAt   int // Leaver: bytes sent before it leaves
 	leaveHow  int
 
-	sent     int    // bytes of the requests sent
-	answered int    // exchanges whose answers arrived whole (Sequential)
-	got      []byte // everything received
-	left     bool
-	cut      bool // it left, or sent its FIN before all of its requests
-	lastAct  time.Time
-	parsed   int  // bytes of got holding complete responses
-	answers  int  // complete responses in got[:parsed]
-	stalled  bool // it stood still long enough, owed answers, to be timed out
+	sent    int    // bytes of the requests sent
+	got     []byte // everything received
+	left    bool
+	cut     bool // it left, or sent its FIN before all of its requests
+	lastAct time.Time
+	parsed  int  // bytes of got holding complete responses
+	answers int  // complete responses in got[:parsed]
+	stalled bool // it stood still long enough, owed answers, to be timed out
 }
 
 // NewClient makes a client on a new connection of n.
@@ -88,16 +87,8 @@ func (c *Client) Act() {
 		c.receive(1 + n.R.IntN(c.Conn.Buffered()))
 	}
 	all := c.all()
-	limit := len(all)
+	limit := c.limit(len(all))
 	switch c.Behaviour {
-	case Sequential:
-		// Up to the end of the first request not yet answered.
-		c.answered = c.answers
-		end := 0
-		for i := 0; i <= c.answered && i < len(c.Exchanges); i++ {
-			end += len(c.Exchanges[i].Req)
-		}
-		limit = end
 	case Leaver:
 		limit = min(limit, c.LeaveAt)
 		if c.sent == c.LeaveAt {
@@ -124,6 +115,36 @@ func (c *Client) Act() {
 		c.Conn.Send(all[c.sent : c.sent+k])
 		c.sent += k
 	}
+}
+
+// limit returns how far into its requests, of total bytes, the client
+// may send now: a sequential client only up to the end of the first one
+// not yet answered.
+func (c *Client) limit(total int) int {
+	if c.Behaviour != Sequential {
+		return total
+	}
+	end := 0
+	for i := 0; i <= c.answers && i < len(c.Exchanges); i++ {
+		end += len(c.Exchanges[i].Req)
+	}
+	return end
+}
+
+// Busy reports whether the client could do something now: it has bytes
+// to read, or bytes it may send, or a connection not yet accepted.
+func (c *Client) Busy() bool {
+	if c.left || c.Finished() {
+		return false
+	}
+	if !c.Conn.accepted || c.Conn.Buffered() > 0 {
+		return true
+	}
+	total := len(c.all())
+	if c.Behaviour == Leaver && c.sent == c.LeaveAt {
+		return true // about to leave
+	}
+	return c.sent < c.limit(total) && !c.Conn.clientFIN
 }
 
 // Tick notes whether the client, still owed answers, has stood still for
@@ -195,7 +216,7 @@ func (c *Client) Check(draining bool) error {
 		switch {
 		case r.status == 408 && r.close && (c.Behaviour == Slow || c.stalled):
 			return nil // too slow for the request timeout: its answer
-		case r.status == 503 && r.close && i == 0:
+		case r.status == 503 && r.close && i == 0 && string(r.body) == "too many connections\n":
 			return nil // over MaxConns: refused before its first request
 		}
 		switch {

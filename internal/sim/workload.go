@@ -6,6 +6,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/biplane-go/biplane"
 )
@@ -18,8 +19,24 @@ type Workload struct {
 	net       *Net
 	Mux       biplane.Mux
 	Receivers []*Receiver
-	wakeups   []biplane.Wakeup
-	streams   []*stream
+	wakeups   []wakeup
+}
+
+// A wakeup is a receiver's or stream's handle, and when the program will
+// have room or data for it again.
+type wakeup struct {
+	wk    biplane.Wakeup
+	until *time.Time
+}
+
+// holdFor returns how long the program holds a receiver or stream back:
+// mostly moments, and one time in odds seconds (a flash erase, a slow
+// signature check).
+func holdFor(n *Net, odds int) time.Duration {
+	if n.R.IntN(odds) == 0 {
+		return time.Duration(n.R.IntN(7000)) * time.Millisecond
+	}
+	return time.Duration(n.R.IntN(20)) * time.Millisecond
 }
 
 // NewWorkload returns the handlers for n's clients:
@@ -45,7 +62,7 @@ func NewWorkload(n *Net) *Workload {
 		r.LimitBody(biplane.BodyLimits{MaxBytes: 1 << 20})
 		rc := &Receiver{net: n, sum: fnv.New64a()}
 		w.Receivers = append(w.Receivers, rc)
-		w.wakeups = append(w.wakeups, r.Wakeup())
+		w.wakeups = append(w.wakeups, wakeup{r.Wakeup(), &rc.until})
 		return biplane.Response{Receive: rc}
 	}))
 	w.Mux.Handle("PUT /no", biplane.Receive(func(r *biplane.Request) biplane.Response {
@@ -54,8 +71,7 @@ func NewWorkload(n *Net) *Workload {
 	w.Mux.HandleFunc("GET /stream/{n}", func(r *biplane.Request) biplane.Response {
 		size, _ := strconv.Atoi(r.PathValue("n"))
 		st := &stream{net: n, left: size}
-		w.streams = append(w.streams, st)
-		w.wakeups = append(w.wakeups, r.Wakeup())
+		w.wakeups = append(w.wakeups, wakeup{r.Wakeup(), &st.until})
 		return biplane.Response{Stream: st}
 	})
 	return w
@@ -63,27 +79,36 @@ func NewWorkload(n *Net) *Workload {
 
 var helloBody = []byte("hello, world\n")
 
-// WakeSome wakes some of the receivers and streams that hold back, as a
-// program does when its flash page is written or it has a new event.
+// WakeSome wakes the receivers and streams whose hold has passed, as a
+// program does when its flash page is written or it has a new event, and
+// some others early (a spurious Wake must do no harm).
 func (w *Workload) WakeSome() {
 	keep := w.wakeups[:0]
-	for _, wk := range w.wakeups {
-		if wk.Closed() {
+	for _, x := range w.wakeups {
+		if x.wk.Closed() {
 			continue
 		}
-		if w.net.R.IntN(3) == 0 {
-			wk.Wake()
+		if !w.net.Now.Before(*x.until) || w.net.R.IntN(50) == 0 {
+			x.wk.Wake()
 		}
-		keep = append(keep, wk)
+		keep = append(keep, x)
 	}
 	w.wakeups = keep
 }
 
-// WakeAll wakes every receiver and stream.
-func (w *Workload) WakeAll() {
-	for _, wk := range w.wakeups {
-		wk.Wake()
+// NextWake returns when the next hold passes, and false if none is due.
+func (w *Workload) NextWake() (time.Time, bool) {
+	var next time.Time
+	found := false
+	for _, x := range w.wakeups {
+		if x.wk.Closed() || !x.until.After(w.net.Now) {
+			continue
+		}
+		if !found || x.until.Before(next) {
+			next, found = *x.until, true
+		}
 	}
+	return next, found
 }
 
 // A Receiver takes /up's bodies, holding back at random.
@@ -96,13 +121,18 @@ type Receiver struct {
 	}
 	dones   int
 	aborts  []error
-	waiting bool // Done answered ErrWouldBlock once
+	waiting bool      // Done answered ErrWouldBlock once
+	until   time.Time // held back until then
 }
 
 func (rc *Receiver) Write(p []byte) (int, error) {
+	if rc.net.Now.Before(rc.until) {
+		return 0, biplane.ErrWouldBlock
+	}
 	if rc.net.R.IntN(4) == 0 {
 		k := rc.net.R.IntN(len(p))
 		rc.take(p[:k])
+		rc.until = rc.net.Now.Add(holdFor(rc.net, 16))
 		return k, biplane.ErrWouldBlock
 	}
 	rc.take(p)
@@ -115,8 +145,12 @@ func (rc *Receiver) take(p []byte) {
 }
 
 func (rc *Receiver) Done() (biplane.Response, error) {
+	if rc.net.Now.Before(rc.until) {
+		return biplane.Response{}, biplane.ErrWouldBlock
+	}
 	if !rc.waiting && rc.net.R.IntN(3) == 0 {
 		rc.waiting = true
+		rc.until = rc.net.Now.Add(holdFor(rc.net, 2)) // checking a signature
 		return biplane.Response{}, biplane.ErrWouldBlock
 	}
 	rc.dones++
@@ -132,9 +166,10 @@ func upBody(n int, sum uint64) []byte { return fmt.Appendf(nil, "%d %016x", n, s
 
 // stream produces /stream's pattern bytes, holding back at random.
 type stream struct {
-	net  *Net
-	off  int
-	left int
+	net   *Net
+	off   int
+	left  int
+	until time.Time // held back until then
 }
 
 func patternByte(i int) byte { return byte('a' + i%23) }
@@ -143,7 +178,11 @@ func (s *stream) Read(p []byte) (int, error) {
 	if s.left == 0 {
 		return 0, io.EOF
 	}
+	if s.net.Now.Before(s.until) {
+		return 0, biplane.ErrWouldBlock
+	}
 	if s.net.R.IntN(4) == 0 {
+		s.until = s.net.Now.Add(holdFor(s.net, 16))
 		return 0, biplane.ErrWouldBlock
 	}
 	k := min(len(p), s.left, 1+s.net.R.IntN(4096))
@@ -186,7 +225,7 @@ func (w *Workload) Exchange() Exchange {
 		b := body(3000)
 		return Exchange{"echo chunked", []byte("POST /echo HTTP/1.1\r\nHost: sim\r\nTransfer-Encoding: chunked\r\n\r\n" + chunked(b)), Want{Status: 200, Body: b}}
 	case k < 10:
-		b := body(20000)
+		b := body(8000)
 		h := fnv.New64a()
 		h.Write(b)
 		expect := ""
@@ -195,12 +234,12 @@ func (w *Workload) Exchange() Exchange {
 		}
 		return Exchange{"upload", fmt.Appendf(nil, "PUT /up HTTP/1.1\r\nHost: sim\r\n%sContent-Length: %d\r\n\r\n%s", expect, len(b), b), Want{Status: 200, Body: upBody(len(b), h.Sum64())}}
 	case k < 12:
-		b := body(20000)
+		b := body(8000)
 		h := fnv.New64a()
 		h.Write(b)
 		return Exchange{"upload chunked", []byte("PUT /up HTTP/1.1\r\nHost: sim\r\nTransfer-Encoding: chunked\r\n\r\n" + chunked(b)), Want{Status: 200, Body: upBody(len(b), h.Sum64())}}
 	case k < 14:
-		n := r.IntN(30000)
+		n := r.IntN(12000)
 		b := make([]byte, n)
 		for i := range b {
 			b[i] = patternByte(i)
