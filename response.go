@@ -223,7 +223,21 @@ func appendError(w []byte, status int, ct string, body []byte, extra string, dat
 // appendContentLength appends the Content-Length field for n bytes.
 func appendContentLength(w []byte, n int64) []byte {
 	w = append(w, "Content-Length: "...)
-	w = strconv.AppendInt(w, n, 10)
+	if n >= 0 && n < 10000 {
+		// Most bodies: four digits at most, without strconv's loop.
+		switch {
+		case n >= 1000:
+			w = append(w, byte('0'+n/1000), byte('0'+n/100%10), byte('0'+n/10%10), byte('0'+n%10))
+		case n >= 100:
+			w = append(w, byte('0'+n/100), byte('0'+n/10%10), byte('0'+n%10))
+		case n >= 10:
+			w = append(w, byte('0'+n/10), byte('0'+n%10))
+		default:
+			w = append(w, byte('0'+n))
+		}
+	} else {
+		w = strconv.AppendInt(w, n, 10)
+	}
 	return append(w, "\r\n"...)
 }
 
@@ -282,6 +296,17 @@ func StatusText(code int) string { return statusText[code] }
 // AppendStatusLine appends an HTTP/1.1 status line for code, CRLF included,
 // to dst (RFC 9112 §4). An unknown code gets an empty reason phrase.
 func AppendStatusLine(dst []byte, code int) []byte {
+	// The common ones whole, without the table or a conversion.
+	switch code {
+	case 200:
+		return append(dst, "HTTP/1.1 200 OK\r\n"...)
+	case 204:
+		return append(dst, "HTTP/1.1 204 No Content\r\n"...)
+	case 304:
+		return append(dst, "HTTP/1.1 304 Not Modified\r\n"...)
+	case 404:
+		return append(dst, "HTTP/1.1 404 Not Found\r\n"...)
+	}
 	dst = append(dst, "HTTP/1.1 "...)
 	dst = strconv.AppendInt(dst, int64(code), 10)
 	dst = append(dst, ' ')
