@@ -279,8 +279,11 @@ func (b *Broker) Stats() Stats { return b.stats }
 // ends the chunked body properly and keeps or closes the connection as
 // usual. Afterwards Subscribe answers 204 No Content, which tells an
 // EventSource to stop reconnecting (HTML §9.2.7), and Publish returns
-// [ErrClosed]. Call it before [biplane.Server.Shutdown], which would
-// otherwise wait for the streams until its timeout.
+// [ErrClosed]. Register it to run when the server starts shutting down:
+//
+//	srv.OnShutdown(broker.Close)
+//
+// else [biplane.Server.Shutdown] waits for the streams until its timeout.
 func (b *Broker) Close() {
 	b.closed = true
 	for i := len(b.subs) - 1; i >= 0; i-- {

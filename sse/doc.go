@@ -55,4 +55,15 @@
 // client missed with [Subscriber.Send] before returning its response.
 // After [Broker.Close], which ends every stream gracefully, new requests
 // are answered 204 No Content, which stops EventSource reconnecting.
+//
+// # Shutting down
+//
+// [biplane.Server.Shutdown] lets responses in flight finish, and an event
+// stream never does by itself. Register the broker's Close as a shutdown
+// hook, which the server runs on its loop as the drain begins:
+//
+//	srv.OnShutdown(broker.Close)
+//
+// so that every stream ends after its queued events, and the drain ends
+// as soon as the clients have read them.
 package sse

@@ -82,6 +82,15 @@
 // which leaves no frame boundary to find, closes at once.
 // [Config].OnClose reports the end of every connection.
 //
+// A server that shuts down says goodbye with 1001 Going Away (RFC 6455
+// §7.4.1): register the Hub's Close as a shutdown hook,
+//
+//	srv.OnShutdown(hub.Close)
+//
+// and [biplane.Server.Shutdown] starts the closing handshake on every
+// connection in the hub as its drain begins; each connection closes once
+// its peer answers, rather than holding the drain until its timeout.
+//
 // # Writing and memory
 //
 // Each message leaves as one unfragmented frame, copied whole into the

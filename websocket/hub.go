@@ -29,7 +29,8 @@ type Hub struct {
 	// connection (OnClose then reports 1006). If zero, 15 s is used.
 	Timeout time.Duration
 
-	conns []*Conn
+	conns  []*Conn
+	closed bool // Close has run: connections added later are closed too
 }
 
 // Default values of [Hub].
@@ -39,7 +40,8 @@ const (
 )
 
 // Add adds c to h, taking it out of any other Hub. A closed connection is
-// not added.
+// not added. After [Hub.Close], c is closed with 1001 Going Away as it is
+// added.
 func (h *Hub) Add(c *Conn) {
 	if c.hub == h || c.closed {
 		return
@@ -50,6 +52,32 @@ func (h *Hub) Add(c *Conn) {
 	c.hub, c.hubIdx = h, len(h.conns)
 	c.seen, c.seenRx, c.pingAt, c.closingAt = time.Time{}, c.rx, time.Time{}, time.Time{}
 	h.conns = append(h.conns, c)
+	if h.closed {
+		c.Close(CloseGoingAway, goingAway)
+	}
+}
+
+// goingAway is the reason Close gives.
+const goingAway = "server shutting down"
+
+// Close starts the closing handshake on every connection in h with 1001
+// Going Away, "server shutting down" (RFC 6455 §7.4.1: "an endpoint is
+// going away, such as a server going down"), after what each has queued,
+// and closes every connection added to h from then on the same way.
+// Register it to run when the server starts shutting down:
+//
+//	srv.OnShutdown(hub.Close)
+//
+// so that the [biplane.Server.Shutdown] drain does not wait for WebSocket
+// connections until its timeout: each closes once its peer answers with
+// its own Close frame, as browsers do at once. The connections stay in h
+// until then, so that [Hub.Tick] drops a peer that leaves the Close
+// unanswered for Timeout; the drain's own timeout bounds the rest.
+func (h *Hub) Close() {
+	h.closed = true
+	for _, c := range h.conns {
+		c.Close(CloseGoingAway, goingAway) // ErrClosed if already closing
+	}
 }
 
 // Remove takes c out of h, if it is there.
