@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"io"
-	"net/netip"
 	"testing"
 	"time"
 
@@ -50,49 +49,6 @@ func readAll(t *testing.T, s biplane.Conn) string {
 		}
 		if err != nil {
 			t.Fatalf("server Read after %q: %v", got, err)
-		}
-	}
-}
-
-func TestPairBasics(t *testing.T) {
-	l := memsock.NewListener()
-	if s, err := l.Accept(); err != biplane.ErrWouldBlock {
-		t.Fatalf("Accept with nothing dialed = %v, %v; want ErrWouldBlock", s, err)
-	}
-	c, s := pair(t, l)
-	if got := s.RemoteAddr(); got != (netip.AddrPort{}) {
-		t.Errorf("RemoteAddr = %v, want the zero AddrPort", got)
-	}
-	if _, ok := s.(biplane.CloseWriter); !ok {
-		t.Errorf("server conn %T does not implement biplane.CloseWriter", s)
-	}
-	buf := make([]byte, 64)
-	if n, err := s.Read(buf); n != 0 || err != biplane.ErrWouldBlock {
-		t.Errorf("server Read with nothing sent = %d, %v; want 0, ErrWouldBlock", n, err)
-	}
-	if n, err := s.Read(nil); n != 0 || err != nil {
-		t.Errorf("server Read(nil) = %d, %v; want 0, nil", n, err)
-	}
-
-	tests := []struct{ name, msg string }{
-		{"one byte", "x"},
-		{"short", "hello"},
-		{"request line", "GET / HTTP/1.1\r\nHost: a\r\n\r\n"},
-	}
-	for _, tc := range tests {
-		if n, err := c.Write([]byte(tc.msg)); n != len(tc.msg) || err != nil {
-			t.Fatalf("%s: client Write = %d, %v", tc.name, n, err)
-		}
-		n, err := s.Read(buf[:cap(buf)])
-		if got := string(buf[:n]); got != tc.msg || err != nil {
-			t.Errorf("%s: server Read = %q, %v; want %q, nil", tc.name, got, err, tc.msg)
-		}
-		if n, err := s.Write([]byte(tc.msg)); n != len(tc.msg) || err != nil {
-			t.Fatalf("%s: server Write = %d, %v", tc.name, n, err)
-		}
-		n, err = c.Read(buf)
-		if got := string(buf[:n]); got != tc.msg || err != nil {
-			t.Errorf("%s: client Read = %q, %v; want %q, nil", tc.name, got, err, tc.msg)
 		}
 	}
 }
@@ -265,125 +221,6 @@ func TestEOF(t *testing.T) {
 	}
 }
 
-func TestWaitWakes(t *testing.T) {
-	tests := []struct {
-		name       string
-		size       int
-		setup      func(t *testing.T, l *memsock.Listener, c *memsock.Client, s biplane.Conn)
-		act        func(t *testing.T, l *memsock.Listener, c *memsock.Client, s biplane.Conn)
-		wantConn   bool
-		wantAccept bool
-		wantErr    error
-	}{{
-		name:       "dial",
-		act:        func(t *testing.T, l *memsock.Listener, _ *memsock.Client, _ biplane.Conn) { l.Dial() },
-		wantAccept: true,
-	}, {
-		name:     "client write",
-		act:      func(t *testing.T, _ *memsock.Listener, c *memsock.Client, _ biplane.Conn) { c.Write([]byte("x")) },
-		wantConn: true,
-	}, {
-		name:     "client CloseWrite",
-		act:      func(t *testing.T, _ *memsock.Listener, c *memsock.Client, _ biplane.Conn) { c.CloseWrite() },
-		wantConn: true,
-	}, {
-		name:     "client Close",
-		act:      func(t *testing.T, _ *memsock.Listener, c *memsock.Client, _ biplane.Conn) { c.Close() },
-		wantConn: true,
-	}, {
-		name: "client drains a full buffer",
-		size: 4,
-		setup: func(t *testing.T, _ *memsock.Listener, _ *memsock.Client, s biplane.Conn) {
-			if n, err := s.Write([]byte("12345678")); n != 4 || err != biplane.ErrWouldBlock {
-				t.Fatalf("server Write = %d, %v; want 4, ErrWouldBlock", n, err)
-			}
-		},
-		act: func(t *testing.T, _ *memsock.Listener, c *memsock.Client, _ biplane.Conn) {
-			c.Read(make([]byte, 1))
-		},
-		wantConn: true,
-	}, {
-		name:    "listener Close",
-		act:     func(t *testing.T, l *memsock.Listener, _ *memsock.Client, _ biplane.Conn) { l.Close() },
-		wantErr: memsock.ErrClosed,
-	}}
-	type result struct {
-		ready      []biplane.Conn
-		acceptable bool
-		err        error
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			l := memsock.NewListener()
-			l.BufferSize = tc.size
-			c, s := pair(t, l)
-			if tc.setup != nil {
-				tc.setup(t, l, c, s)
-			}
-			l.Wait(nil, 0) // consume what dialing and setup reported
-
-			blocked := make(chan struct{}, 1)
-			memsock.SetWaitHook(l, func() {
-				select {
-				case blocked <- struct{}{}:
-				default:
-				}
-			})
-			done := make(chan result, 1)
-			go func() {
-				r, a, err := l.Wait(nil, guard)
-				done <- result{r, a, err}
-			}()
-			select {
-			case <-blocked:
-			case <-time.After(guard):
-				t.Fatal("Wait did not block")
-			}
-			tc.act(t, l, c, s)
-			res := <-done // Wait's own timeout guards this receive
-
-			if res.err != tc.wantErr {
-				t.Fatalf("Wait error = %v, want %v", res.err, tc.wantErr)
-			}
-			if res.acceptable != tc.wantAccept {
-				t.Errorf("acceptable = %v, want %v", res.acceptable, tc.wantAccept)
-			}
-			switch {
-			case tc.wantConn && (len(res.ready) != 1 || res.ready[0] != s):
-				t.Errorf("ready = %v, want just the server conn %v", res.ready, s)
-			case !tc.wantConn && len(res.ready) != 0:
-				t.Errorf("ready = %v, want none", res.ready)
-			}
-			// The change is reported once.
-			if r, a, err := l.Wait(nil, 0); len(r) != 0 || a || err != tc.wantErr {
-				t.Errorf("second Wait = %v, %v, %v; want nothing", r, a, err)
-			}
-		})
-	}
-}
-
-func TestWaitTimeout(t *testing.T) {
-	tests := []time.Duration{0, time.Millisecond, 20 * time.Millisecond}
-	l := memsock.NewListener()
-	c, s := pair(t, l)
-	l.Wait(nil, 0)
-	for _, timeout := range tests {
-		start := time.Now()
-		ready, acceptable, err := l.Wait(nil, timeout)
-		if len(ready) != 0 || acceptable || err != nil {
-			t.Errorf("Wait(%v) on an idle listener = %v, %v, %v; want nothing", timeout, ready, acceptable, err)
-		}
-		if elapsed := time.Since(start); elapsed < timeout {
-			t.Errorf("Wait(%v) returned after %v", timeout, elapsed)
-		}
-	}
-	// A change before the call is reported even by a poll.
-	c.Write([]byte("x"))
-	if ready, _, _ := l.Wait(nil, 0); len(ready) != 1 || ready[0] != s {
-		t.Errorf("Wait(0) after a client write = %v, want [%v]", ready, s)
-	}
-}
-
 func TestAccept(t *testing.T) {
 	l := memsock.NewListener()
 	c1, _ := l.Dial()
@@ -529,88 +366,6 @@ func TestUnblock(t *testing.T) {
 		case <-time.After(guard):
 			t.Fatalf("%s: blocked Read did not return", tc.name)
 		}
-	}
-}
-
-// TestEchoLoop runs a server loop in this goroutine against a client in two
-// others, through buffers much smaller than the data: every wake-up matters.
-func TestEchoLoop(t *testing.T) {
-	l := memsock.NewListener()
-	l.BufferSize = 1000
-	c, err := l.Dial()
-	if err != nil {
-		t.Fatal(err)
-	}
-	msg := make([]byte, 1<<20)
-	for i := range msg {
-		msg[i] = byte(i % 251)
-	}
-	wrote := make(chan error, 1)
-	go func() {
-		_, err := c.Write(msg)
-		if err == nil {
-			err = c.CloseWrite()
-		}
-		wrote <- err
-	}()
-	echoed := make(chan []byte, 1)
-	go func() {
-		b, _ := io.ReadAll(c)
-		echoed <- b
-	}()
-
-	var s biplane.Conn
-	var ready []biplane.Conn
-	buf := make([]byte, 777)
-	var pend []byte
-	eof := false
-	for !eof || len(pend) > 0 {
-		var acceptable bool
-		ready, acceptable, err = l.Wait(ready[:0], guard)
-		if err != nil || (len(ready) == 0 && !acceptable) {
-			t.Fatalf("Wait = %v, %v, %v: nothing within %v", ready, acceptable, err, guard)
-		}
-		if acceptable && s == nil {
-			if s, err = l.Accept(); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if s == nil {
-			continue
-		}
-		// Make progress until both directions would block.
-		for {
-			progress := false
-			if len(pend) > 0 {
-				n, err := s.Write(pend)
-				if err != nil && err != biplane.ErrWouldBlock {
-					t.Fatalf("server Write: %v", err)
-				}
-				pend = pend[n:]
-				progress = n > 0
-			}
-			if len(pend) == 0 && !eof {
-				n, err := s.Read(buf)
-				switch {
-				case n > 0:
-					pend, progress = buf[:n], true
-				case err == io.EOF:
-					eof = true
-				case err != biplane.ErrWouldBlock:
-					t.Fatalf("server Read: %v", err)
-				}
-			}
-			if !progress {
-				break
-			}
-		}
-	}
-	s.(biplane.CloseWriter).CloseWrite()
-	if err := <-wrote; err != nil {
-		t.Fatalf("client Write: %v", err)
-	}
-	if got := <-echoed; !bytes.Equal(got, msg) {
-		t.Errorf("echoed %d bytes, want the %d written", len(got), len(msg))
 	}
 }
 
