@@ -122,7 +122,9 @@ func main() {
 	dev := &device{hz: *hz, start: time.Now()}
 	var events sse.Broker
 	var mux biplane.Mux
-	mux.Handle("GET /", &static.Server{FS: ui})
+	// The page's files may change with the program, so caches keep them
+	// but ask again each time: their content-hash ETags make that a 304.
+	mux.Handle("GET /", &static.Server{FS: ui, CacheControl: "no-cache"})
 	mux.Handle("GET /events", &events)
 	var answer []byte
 	mux.HandleFunc("POST /led", func(r *biplane.Request) biplane.Response {
@@ -144,13 +146,14 @@ func main() {
 		os.Exit(1)
 	}
 	srv := &biplane.Server{Listener: ln, Handler: &mux}
+	// When the drain begins, the event streams end on the loop: they would
+	// otherwise hold it until its deadline.
+	srv.OnShutdown(events.Close)
 	fmt.Printf("dashboard: serving on http://%s/\n", ln.Addr())
 
-	// A signal ends the event streams on the loop, then drains: the
-	// streams would otherwise hold the drain until its deadline.
+	// A signal drains gracefully.
 	stop := make(chan os.Signal, 1)
 	signal.Notify(stop, syscall.SIGINT, syscall.SIGTERM)
-	stopping := false
 
 	period := time.Second / time.Duration(*hz)
 	nextTick := time.Now().Add(period)
@@ -175,11 +178,7 @@ func main() {
 		events.Tick(now)
 		select {
 		case <-stop:
-			if !stopping {
-				stopping = true
-				events.Close()
-				srv.Shutdown(5 * time.Second)
-			}
+			srv.Shutdown(5 * time.Second) // calls after the first do nothing
 		default:
 		}
 		if !srv.Step() {

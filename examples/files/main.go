@@ -9,6 +9,12 @@
 // out of it. Dotfiles are not served; a directory is answered with its
 // index.html.
 //
+// -cache-control sets the Cache-Control field of its 200, 206 and 304
+// responses: by default "no-cache", so that caches keep files but ask
+// again each time, which the ETag and Last-Modified make cheap (a 304);
+// "max-age=3600" lets them serve a file for an hour without asking; ""
+// sends no Cache-Control.
+//
 // Its first line of output says where it listens:
 //
 //	files: serving on http://127.0.0.1:8000/
@@ -41,6 +47,7 @@ func main() {
 	addr := flag.String("addr", "127.0.0.1:8000", "address to listen on")
 	dir := flag.String("dir", ".", "directory to serve")
 	hz := flag.Int("hz", 1000, "ticks per second")
+	cacheControl := flag.String("cache-control", "no-cache", `Cache-Control of files' responses, e.g. "max-age=3600"; "" for none`)
 	flag.Parse()
 	if *hz <= 0 {
 		fmt.Fprintln(os.Stderr, "files: -hz must be positive")
@@ -56,7 +63,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "files:", err)
 		os.Exit(1)
 	}
-	srv := &biplane.Server{Listener: ln, Handler: &static.Server{FS: root.FS()}}
+	srv := &biplane.Server{Listener: ln, Handler: &static.Server{FS: root.FS(), CacheControl: *cacheControl}}
 
 	stop := make(chan os.Signal, 1)
 	signal.Notify(stop, syscall.SIGINT, syscall.SIGTERM)
