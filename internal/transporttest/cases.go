@@ -279,13 +279,13 @@ func testPeerEOF(e *env) {
 		p := e.dialPeer()
 		var c biplane.Conn
 		if tc.early {
-			if tc.data != "" {
-				e.peerSend(p, tc.data)
-			}
-			if err := tc.finish(p); err != nil {
+			// In a goroutine: a peer's first write may wait for the
+			// server to take the connection (a TLS handshake does).
+			sent := e.peerWrite(p, []byte(tc.data), len(tc.data), func() error { return tc.finish(p) })
+			c = e.accept()
+			if err := receive(e, sent, tc.name); err != nil {
 				e.t.Fatalf("%s: peer: %v", tc.name, err)
 			}
-			c = e.accept()
 		} else {
 			c = e.accept()
 			if n, err := e.read1(c, make([]byte, 8)); n != 0 || err != biplane.ErrWouldBlock {
