@@ -436,6 +436,11 @@ func (e *env) write(c biplane.Conn, p []byte, chunk int, vec bool, what string) 
 		case err == biplane.ErrWouldBlock:
 			if n > 0 {
 				deadline = time.Now().Add(e.patience)
+				if e.w == nil || e.lClosed {
+					// Progress: a poller goes on at once, as the
+					// server does; a Waiter's report is still due.
+					delete(e.blocked, c)
+				}
 			}
 		case err != nil:
 			e.t.Fatalf("%s: Write with %d bytes left: %v", what, len(p), err)
