@@ -41,13 +41,13 @@ func TestConformance(t *testing.T) {
 
 // The fake driver's errors, as a driver's would be.
 var (
-	errTimeout  error = timeoutError{}
-	errReset          = errors.New("streamdev: connection reset by peer")
-	errGone           = errors.New("streamdev: broken pipe")
-	errClosed         = errors.New("streamdev: use of closed connection")
-	errRefused        = errors.New("streamdev: connection refused")
-	errBadFd          = errors.New("streamdev: invalid socket fd")
-	errNotListen      = errors.New("streamdev: listening socket closed")
+	errTimeout   error = timeoutError{}
+	errReset           = errors.New("streamdev: connection reset by peer")
+	errGone            = errors.New("streamdev: broken pipe")
+	errClosed          = errors.New("streamdev: use of closed connection")
+	errRefused         = errors.New("streamdev: connection refused")
+	errBadFd           = errors.New("streamdev: invalid socket fd")
+	errNotListen       = errors.New("streamdev: listening socket closed")
 )
 
 type timeoutError struct{}
