@@ -20,7 +20,7 @@ type Response struct {
 
 	// Header holds further header fields. The server owns Content-Length,
 	// Transfer-Encoding and Date; a handler that sets them, or a field
-	// whose name is not a token or whose value holds CR, LF or NUL,
+	// whose name is not a token or whose value holds a control byte but tab,
 	// gets a 500 instead of a corrupted response. "Connection: close"
 	// is honoured: the connection closes after the response.
 	Header []Field

@@ -38,9 +38,7 @@ func newClockServer(lim Limits) (*Server, *feedConn, *fakeClock) {
 	lim.WriteBufferSize = max(lim.WriteBufferSize, 512)
 	fc := &feedConn{}
 	clk := &fakeClock{t: time.Unix(1e9, 0)}
-	srv := &Server{Listener: &fakeListener{conn: &fc.fakeConn}, Limits: lim, NoDate: true, Clock: clk.now}
-	// fakeListener hands out the embedded fakeConn; hand out feedConn instead.
-	srv.Listener = &feedListener{c: fc}
+	srv := &Server{Listener: &feedListener{c: fc}, Limits: lim, NoDate: true, Clock: clk.now}
 	return srv, fc, clk
 }
 

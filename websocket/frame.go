@@ -17,7 +17,6 @@ const (
 
 // Frame sizes (RFC 6455 §5.2, §5.5).
 const (
-	maxHeader       = 14  // 2 bytes, 8 of extended length, 4 of masking key
 	maxServerHeader = 10  // server frames carry no masking key
 	maxControl      = 125 // the most payload a control frame may carry
 	maxCloseReason  = maxControl - 2
