@@ -28,6 +28,7 @@ var dependencyRules = []struct {
 	forbidden []string
 }{
 	{"", noNet}, // so that TinyGo builds stay small
+	{"/mdns", noNet},
 	{"/memsock", noNet},
 	{"/sse", noNet},
 	{"/static", slices.Concat(noNet, []string{"mime"})}, // it keeps its own type table

@@ -56,4 +56,11 @@
 // sockets have SO_NOSIGPIPE set in place of MSG_NOSIGNAL. OpenBSD is not
 // supported: since 7.5 it no longer has the syscall(2) entry point through
 // which the poll(2) wait is made. The package is empty on other systems.
+//
+// # Multicast UDP
+//
+// On Linux, [ListenMulticast] opens a non-blocking UDP socket joined to a
+// multicast group on one interface, for package mdns; [Listener.Watch]
+// makes Wait wake when a datagram arrives on it. Elsewhere it returns an
+// error.
 package unixsock
