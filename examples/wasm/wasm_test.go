@@ -15,14 +15,19 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/biplane-go/biplane"
+	"github.com/biplane-go/biplane/internal/transporttest"
+	"github.com/biplane-go/biplane/internal/transporttest/remote"
 )
 
 // TestUnderWazero builds this module with TinyGo (-scheduler=none) and
 // with Go, runs each under wazero on 127.0.0.1, and talks to it with curl,
-// Go's net/http client and raw TCP. It needs tinygo and wazero on PATH
-// and runs only when BIPLANE_WASM_TEST=1 (scripts/tinygo-ci.sh sets it),
-// so that a plain go test ./... stays quick; with it set, a missing tool
-// fails the test.
+// Go's net/http client and raw TCP. Then it runs the transport suite on
+// wasisock under wazero, built both ways too (see testSuite). It needs
+// tinygo and wazero on PATH and runs only when BIPLANE_WASM_TEST=1
+// (scripts/tinygo-ci.sh sets it), so that a plain go test ./... stays
+// quick; with it set, a missing tool fails the test.
 func TestUnderWazero(t *testing.T) {
 	if os.Getenv("BIPLANE_WASM_TEST") != "1" {
 		t.Skip("set BIPLANE_WASM_TEST=1 to build with TinyGo and run under wazero (scripts/tinygo-ci.sh does)")
@@ -40,21 +45,102 @@ func TestUnderWazero(t *testing.T) {
 		{"tinygo", []string{"tinygo", "build", "-target=wasip1", "-scheduler=none", "-o"}, nil},
 		{"go", []string{"go", "build", "-o"}, []string{"GOOS=wasip1", "GOARCH=wasm"}},
 	}
+	cache := t.TempDir() // wazero's compiled code, shared by the suite's runs
 	for _, b := range builds {
-		t.Run(b.name, func(t *testing.T) {
+		build := func(t *testing.T, pkg string) string {
 			wasm := filepath.Join(t.TempDir(), b.name+".wasm")
-			cmd := exec.Command(b.cmd[0], append(b.cmd[1:], wasm, ".")...)
+			cmd := exec.Command(b.cmd[0], append(b.cmd[1:], wasm, pkg)...)
 			cmd.Env = append(os.Environ(), b.env...)
 			if out, err := cmd.CombinedOutput(); err != nil {
 				t.Fatalf("%s: %v\n%s", cmd, err, out)
 			}
-			addr := start(t, wasm)
+			return wasm
+		}
+		t.Run(b.name, func(t *testing.T) {
+			addr := start(t, build(t, "."))
 			t.Run("curl", func(t *testing.T) { testCurl(t, addr) })
 			t.Run("net/http", func(t *testing.T) { testNetHTTP(t, addr) })
 			t.Run("100 keep-alive connections", func(t *testing.T) { testConcurrent(t, addr, 100, 10) })
 			t.Run("malformed", func(t *testing.T) { testMalformed(t, addr) })
+			t.Run("transport suite", func(t *testing.T) {
+				testSuite(t, build(t, "../../wasisock/internal/suiteserver"), cache)
+			})
 		})
 	}
+}
+
+// testSuite runs the transport suite (internal/transporttest) on wasisock
+// under wazero: each case starts wasisock/internal/suiteserver on a free
+// port, which carries out the suite's calls on its wasisock.Listener,
+// received over its standard input (internal/transporttest/remote), while
+// the suite's peers connect to the port from here. The Listener is not a
+// Waiter under wazero, so the suite polls it, as the server does.
+func testSuite(t *testing.T, wasm, cache string) {
+	transporttest.Run(t, transporttest.Transport{
+		Listen: func(t testing.TB) (biplane.Listener, transporttest.Dialer) {
+			l, addr := startServed(t, wasm, cache)
+			return l, transporttest.NetDialer("tcp", addr)
+		},
+	})
+}
+
+// startServed runs wasm, a program that serves a listener with
+// remote.Serve, under wazero on a free port of 127.0.0.1, and returns the
+// listener as remote.Dial makes it and the address. When t ends it closes
+// the listener and the program's input, and waits for wazero to end,
+// stopping it by its PID if it does not.
+func startServed(t testing.TB, wasm, cache string) (biplane.Listener, string) {
+	t.Helper()
+	for try := 0; ; try++ {
+		addr := freeAddr(t)
+		cmd := exec.Command("wazero", "run", "-cachedir="+cache, "-listen="+addr, wasm)
+		stdin, err := cmd.StdinPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		stdout, err := cmd.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		l, err := remote.Dial(stdout, stdin)
+		if err == nil {
+			t.Cleanup(func() {
+				l.Close()
+				stdin.Close() // the program reads the end, and exits
+				done := make(chan struct{})
+				go func() { cmd.Wait(); close(done) }()
+				select {
+				case <-done:
+				case <-time.After(10 * time.Second):
+					cmd.Process.Kill()
+					<-done
+					t.Errorf("wazero (pid %d) did not exit when its input ended: %s", cmd.Process.Pid, stderr.Bytes())
+				}
+			})
+			return l, addr
+		}
+		cmd.Process.Kill()
+		cmd.Wait()
+		if try == 3 {
+			t.Fatalf("wazero did not start: %v: %s", err, stderr.Bytes())
+		}
+	}
+}
+
+// freeAddr returns a loopback address whose port was free a moment ago:
+// wazero cannot tell which port it got for port 0.
+func freeAddr(t testing.TB) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
 }
 
 // start runs wasm under wazero on a free port of 127.0.0.1 and returns the
