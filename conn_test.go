@@ -285,12 +285,14 @@ func TestReceiveAbort(t *testing.T) {
 // is not cut by the request timeout, however long it takes; one that
 // stalls is, a request timeout after its last byte.
 func TestBodyRate(t *testing.T) {
-	m := newMachine(Limits{RequestTimeout: 10 * time.Second, MinBodyRate: 100, MaxBodyBytes: 1 << 20})
-	m.fc.pending = []byte("POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 5000\r\n\r\n")
+	// Small sizes: this runs on boards with 64 KiB of RAM too.
+	m := newMachine(Limits{RequestTimeout: 10 * time.Second, MinBodyRate: 20, MaxBodyBytes: 4096})
+	m.fc.pending = []byte("POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 2000\r\n\r\n")
 	steps(m.srv, 2)
-	for range 40 { // 200 bytes a second for 40 s: twice the minimum rate
+	piece := []byte(strings.Repeat("x", 40))
+	for range 40 { // 40 bytes a second for 40 s: twice the minimum rate
 		m.clk.advance(time.Second)
-		m.fc.pending = append(m.fc.pending, strings.Repeat("x", 100)...)
+		m.fc.pending = append(m.fc.pending, piece...)
 		steps(m.srv, 2)
 	}
 	if m.fc.closed || len(m.fc.out) != 0 {
@@ -309,12 +311,12 @@ func TestBodyRate(t *testing.T) {
 
 	// A trickle at a tenth of the rate is cut by RequestTimeout/(1-0.1)
 	// from the first byte: 11.1 s.
-	m = newMachine(Limits{RequestTimeout: 10 * time.Second, MinBodyRate: 100})
-	m.fc.pending = []byte("POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 5000\r\n\r\n")
+	m = newMachine(Limits{RequestTimeout: 10 * time.Second, MinBodyRate: 20})
+	m.fc.pending = []byte("POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 2000\r\n\r\n")
 	steps(m.srv, 2)
 	for i := range 20 {
 		m.clk.advance(time.Second)
-		m.fc.pending = append(m.fc.pending, strings.Repeat("x", 10)...)
+		m.fc.pending = append(m.fc.pending, piece[:2]...)
 		steps(m.srv, 2)
 		if m.fc.closed {
 			if i < 10 || i > 12 {

@@ -63,7 +63,7 @@ func TestMux(t *testing.T) {
 		})
 	}
 	for _, tc := range routeCases {
-		t.Run(tc.method+" "+tc.target, func(t *testing.T) {
+		subtest(t, tc.method+" "+tc.target, func(t *testing.T) {
 			r := parseRequest(t, tc.method+" "+tc.target+" HTTP/1.1\r\nHost: a\r\n\r\n")
 			resp := m.Respond(r)
 			if resp.Status != 0 && resp.Status != tc.status || resp.Status == 0 && tc.status != 200 {
@@ -175,7 +175,7 @@ var conflicts = []struct{ first, second, why string }{
 func TestMuxBadPatterns(t *testing.T) {
 	h := func(r *Request) Response { return Response{} }
 	for _, tc := range badPatterns {
-		t.Run(tc.pattern, func(t *testing.T) {
+		subtest(t, tc.pattern, func(t *testing.T) {
 			var m Mux
 			got := panicked(func() { m.HandleFunc(tc.pattern, h) })
 			want := "biplane: pattern " + strconv.Quote(tc.pattern) + ": " + tc.problem
@@ -185,7 +185,7 @@ func TestMuxBadPatterns(t *testing.T) {
 		})
 	}
 	for _, tc := range conflicts {
-		t.Run(tc.first+" then "+tc.second, func(t *testing.T) {
+		subtest(t, tc.first+" then "+tc.second, func(t *testing.T) {
 			var m Mux
 			m.HandleFunc(tc.first, h)
 			got := panicked(func() { m.HandleFunc(tc.second, h) })
@@ -280,7 +280,7 @@ var precedenceCases = []struct {
 
 func TestMuxPrecedence(t *testing.T) {
 	for _, tc := range precedenceCases {
-		t.Run(strings.Join(tc.patterns, " ")+" "+tc.method+" "+tc.host+" "+tc.target, func(t *testing.T) {
+		subtest(t, strings.Join(tc.patterns, " ")+" "+tc.method+" "+tc.host+" "+tc.target, func(t *testing.T) {
 			var m Mux
 			var got string
 			for _, p := range tc.patterns {

@@ -65,7 +65,12 @@ step "tinygo test -target=wasip1: internal/ascii, sse, static, web, websocket"
 tinygo test -target=wasip1 ./internal/ascii ./sse ./static ./web ./websocket
 
 step "tinygo test -target=cortex-m-qemu: root package, and tinysock (the core over a fake netdev driver)"
-tinygo test -target=cortex-m-qemu . ./tinysock
+# In two runs: the whole root package does not fit the lm3s6965's 64 KiB
+# of heap in one (its garbage fragments it); the connection state machine's
+# tests run on their own.
+machine='TestConnStates|TestReceiveBody|TestReceiveAbort|TestBodyRate'
+tinygo test -target=cortex-m-qemu -skip "$machine" . ./tinysock
+tinygo test -target=cortex-m-qemu -run "$machine" .
 
 step "the memsock hello served on cortex-m-qemu"
 out=$(tinygo run -target=cortex-m-qemu ./scripts/sizes/hello 2>&1 | tr -d '\r')
