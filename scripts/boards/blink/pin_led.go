@@ -1,0 +1,7 @@
+//go:build baremetal && !qemu && !xiao_esp32c3
+
+package main
+
+import "machine"
+
+const ledPin = machine.LED
