@@ -132,7 +132,9 @@ type VectorWriter interface {
 // and the listener only after Accept returned ErrWouldBlock. No edge may be
 // lost: a change that comes after the would-block, even while a Wait is
 // collecting its reports, is reported by that Wait or the next. Spurious
-// reports are allowed, and a report may cover several changes.
+// reports are allowed, and a report may cover several changes. In a
+// steady state, once ready has room, Wait does not allocate, so that an
+// idle server allocates nothing.
 type Waiter interface {
 	Wait(ready []Conn, timeout time.Duration) (_ []Conn, acceptable bool, err error)
 }
@@ -141,8 +143,8 @@ type Waiter interface {
 // goroutine. Wake makes a Wait in progress, or the next one, return soon,
 // with nothing reported for the wake itself; wakes before a Wait collapse
 // into one early return. It is safe to call from any goroutine, any number
-// of times, also while Wait or Close runs, and never blocks; after Close it
-// does nothing and returns an error.
+// of times, also while Wait or Close runs, never blocks and does not
+// allocate; after Close it does nothing and returns an error.
 //
 // [Server.Shutdown] uses it, so that a loop asleep in Wait notices at once.
 // Without one, [Server.Serve] waits in slices of 50 ms, so a Shutdown from

@@ -20,8 +20,9 @@ import (
 // sockets carry streams to peers in other goroutines, and whose
 // poll_oneoff looks at them: once over the Listener, which the server
 // polls, and once over its Poller, which waits in poll_oneoff. (wazero,
-// the runtime at hand, does not report socket readiness: see the package
-// documentation. examples/wasm runs the package under wazero.)
+// the runtime at hand, does not report socket readiness, so the Poller
+// meets a real runtime nowhere: see the package documentation. The suite
+// runs on the Listener under wazero in examples/wasm's TestUnderWazero.)
 func TestConformance(t *testing.T) {
 	for _, poller := range []bool{false, true} {
 		name := "Listener"
