@@ -7,7 +7,7 @@ import (
 )
 
 // This file is the whole contract between the server and a transport: the
-// two interfaces every transport implements ([Listener], [Conn]), the four
+// two interfaces every transport implements ([Listener], [Conn]), the five
 // the server looks for and what it does without each ([Waiter], [Waker],
 // [AcceptCloser], [CloseWriter], [VectorWriter]), and the rules all of them
 // keep, stated once on [Listener] and [Conn]. Package
