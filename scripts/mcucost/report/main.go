@@ -26,6 +26,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"debug/dwarf"
 	"debug/elf"
 	"errors"
@@ -38,6 +39,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // The phases of scripts/mcucost, in the order of the plugin's m1, m2, m3.
@@ -71,6 +73,7 @@ func main() {
 	elfPath := flag.String("elf", "", "the mcucost program built for the target")
 	label := flag.String("label", "", "name of the target in the tables")
 	top := flag.Int("top", 12, "rows of each profile table")
+	timeout := flag.Duration("timeout", 10*time.Minute, "how long QEMU may run before it is killed")
 	mhz := flag.Float64("mhz", 160, "clock for the time column, at one instruction per cycle (the ESP32-C3's 160 MHz)")
 	flag.Parse()
 	if *plugin == "" || *elfPath == "" || flag.NArg() == 0 {
@@ -126,7 +129,9 @@ func main() {
 		args[i] = strings.ReplaceAll(a, "{}", *elfPath)
 	}
 	args = append(args, "-plugin", strings.Join(opt, ","))
-	cmd := exec.Command(args[0], args[1:]...)
+	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, args[0], args[1:]...)
 	var stdout bytes.Buffer
 	cmd.Stdout = &stdout
 	cmd.Stderr = os.Stderr
