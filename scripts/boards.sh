@@ -23,9 +23,10 @@
 # With --setup it stops after step 3 (scripts/mcu-cost.sh uses that).
 #
 # Steps 1-3 write to /opt/tinygo and install packages: they run as root,
-# through sudo if need be. About 3 minutes on a fresh machine after
+# through sudo if need be. About 3-4 minutes on a fresh machine after
 # scripts/install-tinygo.sh (150 MB of RISC-V toolchain to download, then
-# a cold TinyGo cache); about 30 s on a second run.
+# a cold TinyGo cache for each target); 1-2 minutes later on (the core,
+# which changes between runs, is compiled again for each board).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$SECONDS
