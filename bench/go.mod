@@ -2,10 +2,16 @@ module github.com/biplane-go/biplane/bench
 
 go 1.26.0
 
-require github.com/valyala/fasthttp v1.78.0
+require (
+	github.com/biplane-go/biplane v0.0.0
+	github.com/valyala/fasthttp v1.78.0
+)
 
 require (
 	github.com/klauspost/compress v1.20.3 // indirect
 	github.com/molecule-man/go-brrr v1.3.1 // indirect
 	github.com/valyala/bytebufferpool v1.0.0 // indirect
 )
+
+// bench/steps drives the server of this repository, as it is.
+replace github.com/biplane-go/biplane => ../

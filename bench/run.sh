@@ -3,8 +3,9 @@
 # on one core.
 #
 #   sudo bench/run.sh [--quick] [--rounds N] [--out DIR]
-#                     [--phases throughput,memory,instructions,blink,loops]
+#                     [--phases throughput,memory,instructions,blink,loops,steps]
 #                     [--servers floor,nethttp,fasthttp,biplane,nginx] [--base REV]
+#                     [--steps-rt]
 #
 # The floor (floor/floor.c) is the least any HTTP/1.1 server can cost on
 # this kernel path: one epoll thread that does no parsing, counting the
@@ -34,7 +35,16 @@
 #     ./timerfloor, a thread that only sleeps until each tick (with the
 #     default timer slack and with 1 ns);
 #   - biplane with -loops 1 and -loops 2: on CPU 0 alone, and on both CPUs
-#     shared with wrk.
+#     shared with wrk;
+#   - steps: the duration of every Server.Step of one loop under a hostile
+#     mix (./steps: 1,000 idle keep-alive connections, pipelining 64 deep,
+#     slowloris, a 1 GiB upload, a slow reader of a 64 MiB file, 503s past
+#     MaxConns), with StepConns 4 and 64 (the descriptor table grown
+#     beforehand), and once with -detail, which says what the slowest
+#     steps did; beside the machine's own floor
+#     (steps floor: the longest a spinning thread on CPU 0 is kept from
+#     running). --steps-rt runs those under chrt -f 50 (SCHED_FIFO), so
+#     that other work on a shared machine cannot preempt them.
 #
 # --base REV adds "biplane-base", examples/hello built from git revision
 # REV (a worktree under --out), run beside today's biplane in every phase
@@ -42,23 +52,29 @@
 # same run, interleaved, on the same machine.
 #
 # --quick shortens every run (about 3 minutes in all); the default takes
-# about 15. Results go to --out (default: a new /tmp/biplane-bench.*
-# directory): raw.tsv, report.md (also printed), env.txt, the logs, and
-# cachegrind's per-function counts for biplane.
+# about 20. Results go to --out (default: a new /tmp/biplane-bench.*
+# directory): raw.tsv, report.md (also printed), env.txt, the logs,
+# cachegrind's per-function counts for biplane, steps/ (each steps run's
+# output and histogram), and charts/ (SVG, by ./chart: requests/s and CPU
+# per request of every server, tick lateness, step durations). A run
+# without --quick also copies the charts to bench/charts/, which the
+# READMEs show.
 #
 # Needs root for ip netns. Installs wrk, nginx, valgrind, taskset and ip with
 # apt-get when missing. Stops every process it started and deletes every
 # namespace it made, also when interrupted.
 set -euo pipefail
 
+ARGS="$*"
 BENCH=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(dirname "$BENCH")
 QUICK=0
 ROUNDS=
 OUT=
-PHASES=throughput,memory,instructions,blink,loops
+PHASES=throughput,memory,instructions,blink,loops,steps
 SERVERS=(floor nethttp fasthttp biplane nginx)
 BASE=
+STEPS_RT=()
 while [[ $# -gt 0 ]]; do
 	case $1 in
 	--quick) QUICK=1 ;;
@@ -67,6 +83,7 @@ while [[ $# -gt 0 ]]; do
 	--phases) PHASES=$2; shift ;;
 	--servers) read -ra SERVERS <<<"${2//,/ }"; shift ;;
 	--base) BASE=$2; shift ;;
+	--steps-rt) STEPS_RT=(chrt -f 50) ;;
 	-h | --help) sed -n '2,/^set -e/p' "$0" | sed 's/^# \{0,1\}//;$d'; exit 0 ;;
 	*) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
 	esac
@@ -81,6 +98,8 @@ if [[ $QUICK == 1 ]]; then
 	BLINK_D=2
 	BLINK_ROUNDS=1
 	LOOPS_ROUNDS=1
+	STEPS_D=8 # seconds per steps run
+	STEPS_ROUNDS=1
 else
 	D=5
 	ROUNDS=${ROUNDS:-5}
@@ -89,6 +108,8 @@ else
 	BLINK_D=5
 	BLINK_ROUNDS=3
 	LOOPS_ROUNDS=3
+	STEPS_D=20
+	STEPS_ROUNDS=2
 fi
 CONNS=10000 # held idle connections
 PORT=8080   # nginx.conf listens here too
@@ -130,7 +151,7 @@ need ss iproute2
 command -v go >/dev/null || die "needs go (1.26 or later) on PATH"
 
 OUT=${OUT:-$(mktemp -d /tmp/biplane-bench.XXXXXX)}
-mkdir -p "$OUT"/{bin,log,cg,nginx}
+mkdir -p "$OUT"/{bin,log,cg,nginx,steps,charts}
 BIN=$OUT/bin
 RAW=$OUT/raw.tsv
 : >"$RAW"
@@ -314,7 +335,7 @@ if [[ -n $BASE ]]; then
 	git -C "$ROOT" worktree remove --force "$OUT/base"
 	SERVERS+=(biplane-base)
 fi
-(cd "$BENCH" && go build -o "$BIN/" ./peers/nethttp-hello ./peers/fasthttp-hello ./peers/nethttp-blink ./client ./report ./timerfloor)
+(cd "$BENCH" && go build -o "$BIN/" ./peers/nethttp-hello ./peers/fasthttp-hello ./peers/nethttp-blink ./client ./report ./timerfloor ./steps ./chart)
 
 {
 	echo "date: $(date -u '+%Y-%m-%d %H:%M UTC')"
@@ -568,6 +589,59 @@ if has_phase loops; then
 	done
 fi
 
+# --- step durations under a hostile mix ---
+
+STEPS_CONFIGS=(machine stepconns4 stepconns4-detail stepconns64)
+for q in p50 p999 max; do
+	metric "steps_$q" - us "Server.Step duration, one loop under the hostile mix (steps -d ${STEPS_D}s$([[ ${#STEPS_RT[@]} -gt 0 ]] && echo ", chrt -f 50")), ${q/p999/p99.9}, µs (machine: a spinning loop's gaps)"
+done
+metric steps_over100 - count "Server.Step: steps over 100 µs in ${STEPS_D}s"
+
+# steps_run runs one configuration of ./steps in a namespace of its own:
+# the server on CPU 0, its load process (which it starts and stops) on
+# CPU 1.
+steps_run() { # round config
+	local r=$1 c=$2 log=$OUT/steps/$2.r$1 argv line
+	case $c in
+	machine) argv=("$BIN/steps" floor -d "${STEPS_D}s") ;;
+	# The descriptor table is grown before serving (-grow-fds), except
+	# with -detail, whose slowest steps then show what growing it costs.
+	stepconns4) argv=("$BIN/steps" -d "${STEPS_D}s" -step-conns 4 -load-cpus $CLIENT_CPU -grow-fds 4096) ;;
+	stepconns4-detail) argv=("$BIN/steps" -d "${STEPS_D}s" -step-conns 4 -load-cpus $CLIENT_CPU -detail -top 16) ;;
+	stepconns64) argv=("$BIN/steps" -d "${STEPS_D}s" -step-conns 64 -load-cpus $CLIENT_CPU -grow-fds 4096) ;;
+	esac
+	ns_new
+	ip netns exec "$NS" "${STEPS_RT[@]}" taskset -c $SERVER_CPU env GOMAXPROCS=1 \
+		timeout -k 10 $((STEPS_D + 60)) "${argv[@]}" -hist "$log.tsv" >"$log.txt" 2>&1 ||
+		die "steps $c failed (log $log.txt)"
+	ns_del "$NS"
+	if [[ $c == stepconns4-detail ]]; then
+		# With -detail, the probes between steps change the loop's pace:
+		# what it contributes is its analysis, and the clean steps.
+		line=$(grep -E '^steps-clean [0-9]' "$log.txt") || die "no steps-clean line (log $log.txt)"
+		c=stepconns4-clean
+	else
+		line=$(grep -E '^(steps|floor) [0-9]' "$log.txt") || die "no result line (log $log.txt)"
+	fi
+	# name N mean_us A p50_us B p99_us C p999_us D p9999_us E max_us F over100us G over20us H
+	set -- $line
+	record steps_p50 "$c" "$r" "$6"
+	record steps_p999 "$c" "$r" "${10}"
+	record steps_max "$c" "$r" "${14}"
+	record steps_over100 "$c" "$r" "${16}"
+	printf '  round %d %-17s %s steps, p50 %s µs, p99.9 %s µs, max %s µs\n' "$r" "$c" "$2" "$6" "${10}" "${14}"
+	grep '^warning' "$log.txt" >&2 || true
+}
+
+if has_phase steps; then
+	echo "== steps: Server.Step durations under a hostile mix, ${STEPS_D}s runs, $STEPS_ROUNDS rounds (at ${SECONDS}s)"
+	for ((r = 1; r <= STEPS_ROUNDS; r++)); do
+		for c in "${STEPS_CONFIGS[@]}"; do
+			steps_run "$r" "$c"
+		done
+	done
+fi
+
 echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$OUT/env.txt"
 
 # --- report ---
@@ -575,7 +649,7 @@ echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$OUT/env.txt"
 {
 	sed 's/^/    /' "$OUT/env.txt"
 	echo
-	echo "Command: bench/run.sh $([[ $QUICK == 1 ]] && echo --quick) --rounds $ROUNDS"
+	echo "Command: bench/run.sh $ARGS"
 	echo
 	"$BIN/report" <"$RAW"
 	if [[ -f $OUT/cachegrind-biplane-per-request.txt ]]; then
@@ -584,7 +658,22 @@ echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$OUT/env.txt"
 		echo
 		sed 's/^/    /' "$OUT/cachegrind-biplane-per-request.txt"
 	fi
+	if [[ -f $OUT/steps/stepconns4-detail.r$STEPS_ROUNDS.txt ]]; then
+		echo
+		echo "Server.Step under the hostile mix, StepConns 4, with -detail (round $STEPS_ROUNDS):"
+		echo
+		sed -n '/^steps: measured/,$p' "$OUT/steps/stepconns4-detail.r$STEPS_ROUNDS.txt"
+	fi
 } >"$OUT/report.md"
 echo
 echo "== report ($OUT/report.md) (at ${SECONDS}s)"
 cat "$OUT/report.md"
+
+echo
+echo "== charts ($OUT/charts)"
+"$BIN/chart" -raw "$RAW" -env "$OUT/env.txt" -steps "$OUT/steps" -out "$OUT/charts"
+if [[ $QUICK == 0 ]] && compgen -G "$OUT/charts/*.svg" >/dev/null; then
+	mkdir -p "$BENCH/charts"
+	cp "$OUT"/charts/*.svg "$BENCH/charts/"
+	echo "copied to $BENCH/charts/"
+fi

@@ -5,16 +5,7 @@
 //
 //	report < raw.tsv
 //
-// The input has one line per measurement, tab-separated:
-//
-//	metric  server  round  value
-//
-// and, before a metric's first measurement, a line that describes it:
-//
-//	#metric  name  baseline  unit  title
-//
-// where baseline is a server name, or "-" for no ratios, and unit one of
-// rps, us, kib, pct, count. Lines starting with "##" are comments.
+// The input's format is package raw's (bench/internal/raw).
 //
 // Where the server "floor" (the least a server can cost) was measured for
 // a metric, its table also gives each server's ratio to the floor, round
@@ -22,7 +13,6 @@
 package main
 
 import (
-	"bufio"
 	"fmt"
 	"io"
 	"math"
@@ -30,107 +20,32 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/biplane-go/biplane/bench/internal/raw"
 )
 
-type metric struct {
-	name, baseline, unit, title string
-	servers                     []string                      // in order of appearance
-	values                      map[string]map[string]float64 // server → round → value
-}
+type metric = raw.Metric
 
 func main() {
-	metrics, err := parse(os.Stdin)
+	metrics, err := raw.Parse(os.Stdin)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "report:", err)
 		os.Exit(1)
 	}
 	summary(os.Stdout, metrics)
 	for _, m := range metrics {
-		if len(m.servers) > 0 {
+		if len(m.Servers) > 0 {
 			table(os.Stdout, m)
 		}
 	}
 }
 
-func parse(r io.Reader) ([]*metric, error) {
-	var order []*metric
-	byName := map[string]*metric{}
-	get := func(name string) *metric {
-		m := byName[name]
-		if m == nil {
-			m = &metric{name: name, baseline: "-", unit: "count", title: name, values: map[string]map[string]float64{}}
-			byName[name] = m
-			order = append(order, m)
-		}
-		return m
-	}
-	sc := bufio.NewScanner(r)
-	for sc.Scan() {
-		line := sc.Text()
-		f := strings.Split(line, "\t")
-		switch {
-		case line == "" || strings.HasPrefix(line, "##"):
-		case f[0] == "#metric" && len(f) == 5:
-			m := get(f[1])
-			m.baseline, m.unit, m.title = f[2], f[3], f[4]
-		case len(f) == 4:
-			v, err := strconv.ParseFloat(f[3], 64)
-			if err != nil {
-				return nil, fmt.Errorf("line %q: %v", line, err)
-			}
-			m := get(f[0])
-			if m.values[f[1]] == nil {
-				m.values[f[1]] = map[string]float64{}
-				m.servers = append(m.servers, f[1])
-			}
-			m.values[f[1]][f[2]] = v
-		default:
-			return nil, fmt.Errorf("malformed line %q", line)
-		}
-	}
-	return order, sc.Err()
-}
-
-// stats returns the median, minimum and maximum of vs.
-func stats(vs []float64) (med, lo, hi float64) {
-	if len(vs) == 0 {
-		return math.NaN(), math.NaN(), math.NaN()
-	}
-	s := slices.Clone(vs)
-	slices.Sort(s)
-	n := len(s)
-	med = s[n/2]
-	if n%2 == 0 {
-		med = (s[n/2-1] + s[n/2]) / 2
-	}
-	return med, s[0], s[n-1]
-}
-
-func (m *metric) all(server string) []float64 {
-	var vs []float64
-	for _, v := range m.values[server] {
-		vs = append(vs, v)
-	}
-	return vs
-}
-
 // floor is the server every metric is also compared with, where present.
 const floor = "floor"
 
-// ratios returns server's values over the baseline's, round by round.
-func (m *metric) ratios(server string) []float64 { return m.ratiosTo(server, m.baseline) }
-
-// ratiosTo returns server's values over baseline's, round by round.
-func (m *metric) ratiosTo(server, baseline string) []float64 {
-	base := m.values[baseline]
-	var rs []float64
-	for round, v := range m.values[server] {
-		if b, ok := base[round]; ok && b != 0 {
-			rs = append(rs, v/b)
-		}
-	}
-	return rs
-}
+// ratios returns server's values over the metric's baseline's, round by
+// round.
+func ratios(m *metric, server string) []float64 { return m.RatiosTo(server, m.Baseline) }
 
 func format(unit string, v float64) string {
 	if math.IsNaN(v) {
@@ -168,7 +83,7 @@ func group(n int64) string {
 }
 
 func ratio(vs []float64) string {
-	med, lo, hi := stats(vs)
+	med, lo, hi := raw.Stats(vs)
 	if math.IsNaN(med) {
 		return "—"
 	}
@@ -179,12 +94,12 @@ func ratio(vs []float64) string {
 }
 
 func table(w io.Writer, m *metric) {
-	fmt.Fprintf(w, "\n%s\n\n", m.title)
-	withRatio := m.baseline != "-"
-	withFloor := m.values[floor] != nil && m.baseline != floor
+	fmt.Fprintf(w, "\n%s\n\n", m.Title)
+	withRatio := m.Baseline != "-"
+	withFloor := m.Values[floor] != nil && m.Baseline != floor
 	head, rule := "| server | median | min–max | rounds |", "|---|--:|--:|--:|"
 	if withRatio {
-		head += " ×" + m.baseline + ", same round: median (min–max) |"
+		head += " ×" + m.Baseline + ", same round: median (min–max) |"
 		rule += "--:|"
 	}
 	if withFloor {
@@ -192,15 +107,15 @@ func table(w io.Writer, m *metric) {
 		rule += "--:|"
 	}
 	fmt.Fprintf(w, "%s\n%s\n", head, rule)
-	for _, s := range m.servers {
-		vs := m.all(s)
-		med, lo, hi := stats(vs)
-		fmt.Fprintf(w, "| %s | %s | %s–%s | %d |", s, format(m.unit, med), format(m.unit, lo), format(m.unit, hi), len(vs))
+	for _, s := range m.Servers {
+		vs := m.All(s)
+		med, lo, hi := raw.Stats(vs)
+		fmt.Fprintf(w, "| %s | %s | %s–%s | %d |", s, format(m.Unit, med), format(m.Unit, lo), format(m.Unit, hi), len(vs))
 		if withRatio {
-			fmt.Fprintf(w, " %s |", ratio(m.ratios(s)))
+			fmt.Fprintf(w, " %s |", ratio(ratios(m, s)))
 		}
 		if withFloor {
-			fmt.Fprintf(w, " %s |", ratio(m.ratiosTo(s, floor)))
+			fmt.Fprintf(w, " %s |", ratio(m.RatiosTo(s, floor)))
 		}
 		fmt.Fprintln(w)
 	}
@@ -221,17 +136,17 @@ func summary(w io.Writer, metrics []*metric) {
 	}
 	byName := map[string]*metric{}
 	for _, m := range metrics {
-		byName[m.name] = m
+		byName[m.Name] = m
 	}
 	var servers []string
 	var heads []string
 	for _, c := range cols {
 		m := byName[c.metric]
-		if m == nil {
+		if m == nil || len(m.Servers) == 0 {
 			continue
 		}
 		heads = append(heads, c.head)
-		for _, s := range m.servers {
+		for _, s := range m.Servers {
 			if !slices.Contains(servers, s) {
 				servers = append(servers, s)
 			}
@@ -245,20 +160,20 @@ func summary(w io.Writer, metrics []*metric) {
 		fmt.Fprintf(w, "| %s |", s)
 		for _, c := range cols {
 			m := byName[c.metric]
-			if m == nil {
+			if m == nil || len(m.Servers) == 0 {
 				continue
 			}
 			var cell string
 			if c.kind == "ratio" {
-				med, _, _ := stats(m.ratios(s))
+				med, _, _ := raw.Stats(ratios(m, s))
 				cell = "—"
 				if !math.IsNaN(med) {
 					cell = fmt.Sprintf("%.2f", med)
 				}
 			} else {
-				med, _, _ := stats(m.all(s))
-				cell = format(m.unit, med)
-				if f, _, _ := stats(m.ratiosTo(s, floor)); m.values[floor] != nil && s != floor && !math.IsNaN(f) {
+				med, _, _ := raw.Stats(m.All(s))
+				cell = format(m.Unit, med)
+				if f, _, _ := raw.Stats(m.RatiosTo(s, floor)); m.Values[floor] != nil && s != floor && !math.IsNaN(f) {
 					cell += fmt.Sprintf(" (%.2f×)", f)
 				}
 			}
