@@ -8,10 +8,14 @@
 #      100 concurrent keep-alive connections, malformed requests answered
 #      400; stops each wazero by its PID (examples/wasm/wasm_test.go);
 #   2. runs the core's tests with tinygo test -target=wasip1 (root package
-#      and memsock), and those of sse, static, web and websocket;
+#      and memsock), and those of internal/boardtest, sse, static, web and
+#      websocket;
 #   3. runs on cortex-m-qemu the tests that fit its 64 KiB of RAM: tinysock,
 #      whose tests drive the core's parser and connection state machine
-#      through a table of requests, and the memsock hello, served in qemu.
+#      through a table of requests; internal/boardtest, a 256 KiB upload
+#      (four times that RAM) through memsock with 1 KiB buffers into a
+#      receiver that checks its SHA-256, with backpressure, and bounds the
+#      heap; and the memsock hello, served in qemu.
 # What TinyGo does not run is printed with the reason. Fails loudly.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -53,7 +57,7 @@ cat <<'LIST'
       limits there
   memsock on cortex-m-qemu
       its tests use 64 KiB buffers; its logic runs there through
-      tinysock's tests and the hello below
+      tinysock's tests, internal/boardtest's upload and the hello below
 LIST
 
 step "tinygo test -target=wasip1: root package and memsock"
@@ -61,8 +65,8 @@ tinygo test -target=wasip1 -skip '^TestMuxBadPatterns$' . ./memsock
 
 # The feature packages that need no socket of their own: their tests that
 # do are tagged !tinygo, as in the root package.
-step "tinygo test -target=wasip1: internal/ascii, sse, static, web, websocket"
-tinygo test -target=wasip1 ./internal/ascii ./sse ./static ./web ./websocket
+step "tinygo test -target=wasip1: internal/ascii, internal/boardtest, sse, static, web, websocket"
+tinygo test -target=wasip1 ./internal/ascii ./internal/boardtest ./sse ./static ./web ./websocket
 
 step "tinygo test -target=cortex-m-qemu: root package, and tinysock (the core over a fake netdev driver)"
 # In two runs: the whole root package does not fit the lm3s6965's 64 KiB
@@ -71,6 +75,12 @@ step "tinygo test -target=cortex-m-qemu: root package, and tinysock (the core ov
 machine='TestConnStates|TestReceiveBody|TestReceiveAbort|TestBodyRate'
 tinygo test -target=cortex-m-qemu -skip "$machine" . ./tinysock
 tinygo test -target=cortex-m-qemu -run "$machine" .
+
+# A package of its own, for flash: with crypto/sha256, which brings in
+# about 35 KiB of Go's FIPS 140 module, its test binary takes 244 KiB of
+# the lm3s6965's 256 KiB. -v prints the heap figures it measured.
+step "tinygo test -target=cortex-m-qemu: internal/boardtest, a 256 KiB upload through memsock with 1 KiB buffers, hashed"
+tinygo test -target=cortex-m-qemu -v ./internal/boardtest
 
 step "the memsock hello served on cortex-m-qemu"
 out=$(tinygo run -target=cortex-m-qemu ./scripts/sizes/hello 2>&1 | tr -d '\r')
