@@ -25,12 +25,12 @@ var chars = func() (t [256]uint8) {
 		}
 		// unreserved = ALPHA / DIGIT / "-" / "." / "_" / "~"
 		// sub-delims = "!" / "$" / "&" / "'" / "(" / ")" / "*" / "+" / "," / ";" / "="
-		unreserved := alnum || indexByte("-._~", b)
-		subDelim := indexByte("!$&'()*+,;=", b)
-		if unreserved || subDelim || indexByte(":@/?", b) {
+		unreserved := alnum || containsByte("-._~", b)
+		subDelim := containsByte("!$&'()*+,;=", b)
+		if unreserved || subDelim || containsByte(":@/?", b) {
 			t[c] |= cTarget
 		}
-		if unreserved || subDelim || indexByte(":[]", b) {
+		if unreserved || subDelim || containsByte(":[]", b) {
 			t[c] |= cAuth
 		}
 		if '0' <= b && b <= '9' || 'a' <= b && b <= 'f' || 'A' <= b && b <= 'F' {
@@ -40,7 +40,7 @@ var chars = func() (t [256]uint8) {
 	return t
 }()
 
-func indexByte(s string, b byte) bool {
+func containsByte(s string, b byte) bool {
 	for i := 0; i < len(s); i++ {
 		if s[i] == b {
 			return true

@@ -1,7 +1,6 @@
 package biplane
 
 import (
-	"bytes"
 	"math/bits"
 	"strconv"
 )
@@ -122,7 +121,7 @@ func (d *chunkedDecoder) run(region []byte, lim *Limits) error {
 // ok == false if it is not complete yet.
 func (d *chunkedDecoder) line(region []byte, lim *Limits) (line []byte, ok bool, err error) {
 	rest := region[d.in:]
-	i := bytes.IndexByte(rest, '\n')
+	i := indexByte(rest, '\n')
 	n := i
 	if i < 0 {
 		n = len(rest)
@@ -265,7 +264,7 @@ func (d *chunkedDecoder) trailerLine(line []byte, lim *Limits) error {
 	if line[0] == ' ' || line[0] == '\t' {
 		return protoErr(400, "obsolete line folding in trailer", line)
 	}
-	colon := bytes.IndexByte(line, ':')
+	colon := indexByte(line, ':')
 	if colon < 0 || !isToken(line[:colon]) {
 		return protoErr(400, "invalid trailer field", line)
 	}

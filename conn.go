@@ -603,13 +603,7 @@ func (c *conn) receive() bool {
 
 // write gives p to the receiver, turning a panic into an error.
 func (c *conn) write(p []byte) (n int, err error) {
-	defer func() {
-		if v := recover(); v != nil {
-			c.s.panicked(v)
-			n, err = 0, errPanic
-		}
-	}()
-	n, err = c.ex.rc.Write(p)
+	n, err = c.callWrite(p)
 	n = max(0, min(n, len(p)))
 	if n < len(p) && err == nil {
 		err = io.ErrShortWrite
@@ -618,6 +612,15 @@ func (c *conn) write(p []byte) (n int, err error) {
 }
 
 var errPanic = protoErr(500, "handler panicked", nil)
+
+// callWrite calls the receiver's Write. A panic is recovered by a deferred
+// method rather than a closure (which TinyGo allocates on every call), and
+// leaves the results at their zero values, which write turns into errPanic.
+func (c *conn) callWrite(p []byte) (n int, err error) {
+	err = errPanic
+	defer c.s.recoverHandler()
+	return c.ex.rc.Write(p)
+}
 
 // awaitReply asks the receiver, whose body has arrived whole, for its
 // final response, and queues it. It reports whether to keep going.

@@ -114,7 +114,7 @@ func (m *Mux) refusal(r *Request) Handler {
 		return HandlerFunc(m.answerNotFound)
 	case !pathMatched:
 		return m.notFound
-	case string(r.method.of(r.buf)) == "OPTIONS":
+	case eqString(r.method.of(r.buf), "OPTIONS"):
 		return m.opts
 	}
 	return m.notAllowed

@@ -107,7 +107,7 @@ func (p *Parser) parse(data []byte) (int, error) {
 		maxFields = DefaultMaxHeaderFields
 	}
 	for {
-		i := bytes.IndexByte(data[p.pos:], '\n')
+		i := indexByte(data[p.pos:], '\n')
 		if i < 0 {
 			p.pos = int32(len(data))
 			// Refuse as soon as the limit is passed, so that over-limit
@@ -173,7 +173,7 @@ func (p *Parser) parse(data []byte) (int, error) {
 // (RFC 9112 §3). off is the line's offset in the request.
 func (p *Parser) requestLine(line []byte, off int32) error {
 	r := &p.req
-	sp1 := bytes.IndexByte(line, ' ')
+	sp1 := indexByte(line, ' ')
 	if sp1 <= 0 {
 		if len(line) > 0 && line[0] == ' ' {
 			return protoErr(400, "whitespace before the request line", line)
@@ -185,13 +185,13 @@ func (p *Parser) requestLine(line []byte, off int32) error {
 		return protoErr(400, "invalid method", method)
 	}
 	rest := line[sp1+1:]
-	sp2 := bytes.IndexByte(rest, ' ')
+	sp2 := indexByte(rest, ' ')
 	if sp2 < 0 {
 		// HTTP/0.9's "GET /" has no version: refused (RFC 9112 §2.3).
 		return protoErr(400, "malformed request line", line)
 	}
 	target, version := rest[:sp2], rest[sp2+1:]
-	if string(method) == "CONNECT" {
+	if eqString(method, "CONNECT") {
 		// RFC 9110 §9.3.6: CONNECT asks for a tunnel; we are no proxy.
 		return protoErr(501, "CONNECT not implemented", target)
 	}
@@ -206,7 +206,7 @@ func (p *Parser) requestLine(line []byte, off int32) error {
 
 // version parses HTTP-version = "HTTP" "/" DIGIT "." DIGIT (RFC 9112 §2.3).
 func (p *Parser) version(v []byte) error {
-	if len(v) != 8 || string(v[:5]) != "HTTP/" || v[6] != '.' ||
+	if len(v) != 8 || !eqString(v[:5], "HTTP/") || v[6] != '.' ||
 		v[5] < '0' || v[5] > '9' || v[7] < '0' || v[7] > '9' {
 		return protoErr(400, "malformed HTTP version", v)
 	}
@@ -229,7 +229,7 @@ func (p *Parser) requestTarget(t []byte, off int32) error {
 	case t[0] == '/': // origin-form
 		return p.pathQuery(t, off)
 	case len(t) == 1 && t[0] == '*': // asterisk-form, OPTIONS only (§3.2.4)
-		if string(r.method.of(r.buf)) != "OPTIONS" {
+		if !eqString(r.method.of(r.buf), "OPTIONS") {
 			return protoErr(400, "asterisk-form target with a method other than OPTIONS", nil)
 		}
 		r.path = span{off, off + 1}
@@ -316,7 +316,7 @@ func (p *Parser) fieldLine(line []byte, off int32) error {
 		// before the first field line (§2.2).
 		return protoErr(400, "obsolete line folding or leading whitespace", line)
 	}
-	colon := bytes.IndexByte(line, ':')
+	colon := indexByte(line, ':')
 	if colon < 0 {
 		return protoErr(400, "header field line without a colon", line)
 	}
@@ -378,7 +378,7 @@ func (p *Parser) special(name, value []byte) error {
 		if !ascii.EqualFold(name, "connection") {
 			return nil
 		}
-		for e := range ascii.Elements(value) {
+		for e, rest := ascii.NextElement(value); len(e) > 0; e, rest = ascii.NextElement(rest) {
 			if ascii.EqualFold(e, "close") {
 				r.flags |= flagClose
 			} else if ascii.EqualFold(e, "keep-alive") {
@@ -405,7 +405,7 @@ func (p *Parser) special(name, value []byte) error {
 func validHost(v []byte) bool {
 	host, port := v, []byte(nil)
 	if len(v) > 0 && v[0] == '[' {
-		end := bytes.IndexByte(v, ']')
+		end := indexByte(v, ']')
 		if end < 2 {
 			return false
 		}
@@ -421,7 +421,7 @@ func validHost(v []byte) bool {
 			}
 			port = port[1:]
 		}
-	} else if i := bytes.IndexByte(v, ':'); i >= 0 {
+	} else if i := indexByte(v, ':'); i >= 0 {
 		host, port = v[:i], v[i+1:]
 	}
 	for _, c := range host {
@@ -443,7 +443,7 @@ func validHost(v []byte) bool {
 // requests get smuggled (RFC 9112 §6.3).
 func (p *Parser) contentLength(value []byte) error {
 	r := &p.req
-	for e := range ascii.Elements(value) {
+	for e, rest := ascii.NextElement(value); len(e) > 0; e, rest = ascii.NextElement(rest) {
 		var n int64
 		for _, c := range e {
 			if c < '0' || c > '9' {
@@ -469,7 +469,7 @@ func (p *Parser) contentLength(value []byte) error {
 // transferEncoding accepts exactly one coding, chunked (RFC 9112 §6.1).
 func (p *Parser) transferEncoding(value []byte) error {
 	r := &p.req
-	for e := range ascii.Elements(value) {
+	for e, rest := ascii.NextElement(value); len(e) > 0; e, rest = ascii.NextElement(rest) {
 		switch {
 		case r.flags&flagChunked != 0:
 			// Something after chunked, or chunked twice.
@@ -514,4 +514,18 @@ func (p *Parser) finish() error {
 		}
 	}
 	return nil
+}
+
+// eqString reports whether b holds s. It is string(b) == s without the
+// conversion, which allocates under TinyGo.
+func eqString(b []byte, s string) bool {
+	if len(b) != len(s) {
+		return false
+	}
+	for i := range b {
+		if b[i] != s[i] {
+			return false
+		}
+	}
+	return true
 }

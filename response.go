@@ -137,12 +137,12 @@ func checkResponse(req *Request, resp *Response, closing bool) (h head, ok bool)
 			ascii.EqualFoldBoth(f.Name, "Date"):
 			return h, false
 		case ascii.EqualFoldBoth(f.Name, "Connection") && !h.upgrade:
-			for e := range ascii.Elements(f.Value) {
+			for e, rest := ascii.NextElement(f.Value); len(e) > 0; e, rest = ascii.NextElement(rest) {
 				h.closing = h.closing || ascii.EqualFold(e, "close")
 			}
 		}
 	}
-	isHead := string(req.method.of(req.buf)) == "HEAD"
+	isHead := eqString(req.method.of(req.buf), "HEAD")
 	h.noBody = isHead || bodyless(h.status)
 	if resp.Stream != nil {
 		if h.noBody {

@@ -480,7 +480,7 @@ func (rt *route) match(r *Request, path []byte, off int32) bool {
 			return true
 		}
 		seg := rest
-		i := bytes.IndexByte(rest, '/')
+		i := indexByte(rest, '/')
 		if i >= 0 {
 			seg, rest = rest[:i], rest[i+1:]
 		}
@@ -525,7 +525,7 @@ func hostWithoutPort(host []byte) []byte {
 		if host[len(host)-1] == ']' {
 			return host
 		}
-		return host[1:bytes.IndexByte(host, ']')]
+		return host[1:indexByte(host, ']')]
 	}
 	return host[:i]
 }
@@ -548,8 +548,8 @@ func equalUnescaped(seg []byte, lit string) bool {
 }
 
 func methodMatches(pattern string, method []byte) bool {
-	return pattern == "" || pattern == string(method) ||
-		pattern == "GET" && string(method) == "HEAD"
+	return pattern == "" || eqString(method, pattern) ||
+		pattern == "GET" && eqString(method, "HEAD")
 }
 
 // match finds the most specific route for r, the first that matches, and

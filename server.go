@@ -365,12 +365,27 @@ func (s *Server) poll(timeout time.Duration) {
 	}
 	s.acceptable = s.acceptable || acceptable
 	for i, nc := range evs {
-		if c := s.byNC[nc]; c != nil {
+		if c := s.lookup(nc); c != nil {
 			s.enqueue(c)
 		}
 		evs[i] = nil
 	}
 	s.events = evs[:0]
+}
+
+// lookup finds nc's connection. A few are searched in turn: a map keyed
+// by an interface hashes the key through reflection under TinyGo, and
+// allocates on every lookup.
+func (s *Server) lookup(nc Conn) *conn {
+	if len(s.conns) <= 8 {
+		for _, c := range s.conns {
+			if c.nc == nc {
+				return c
+			}
+		}
+		return nil
+	}
+	return s.byNC[nc]
 }
 
 // accept takes up to stepAccepts new connections.
@@ -452,12 +467,9 @@ func (s *Server) park(c *conn) {
 // call runs the handler on req, into *resp: hh's RespondHead if hh is not
 // nil, else Respond. ok is false if it panicked. answered is RespondHead's.
 func (s *Server) call(req *Request, hh HeadHandler, resp *Response) (answered, ok bool) {
-	defer func() {
-		if v := recover(); v != nil {
-			ok = false
-			s.panicked(v)
-		}
-	}()
+	// A method, not a closure: TinyGo allocates a closure that captures
+	// on every call. After a panic ok keeps its zero value, false.
+	defer s.recoverHandler()
 	switch {
 	case hh != nil:
 		*resp, answered = hh.RespondHead(req)
@@ -502,6 +514,14 @@ func (s *Server) callRefusal(status int, reason string) (ct string, body []byte,
 	}()
 	ct, body = s.Refusal(status, reason)
 	return ct, body, ct != "" && ValidField("Content-Type", ct)
+}
+
+// recoverHandler recovers a panic of the program's code; call and
+// conn.write defer it.
+func (s *Server) recoverHandler() {
+	if v := recover(); v != nil {
+		s.panicked(v)
+	}
 }
 
 // panicked reports a recovered panic of the program's code.

@@ -81,6 +81,30 @@ func Elements[T []byte | string](v T) iter.Seq[T] {
 	}
 }
 
+// NextElement returns the first non-empty element of the comma-separated
+// list v, trimmed of optional whitespace, and what follows it; e is empty
+// when v has no more. It is Elements without an iterator, for hot paths:
+// a loop over an iterator allocates its body's closure under TinyGo.
+//
+//	for e, rest := NextElement(v); len(e) > 0; e, rest = NextElement(rest) {
+func NextElement[T []byte | string](v T) (e, rest T) {
+	for len(v) > 0 {
+		i := 0
+		for i < len(v) && v[i] != ',' {
+			i++
+		}
+		e = TrimOWS(v[:i])
+		if i == len(v) {
+			return e, v[i:]
+		}
+		v = v[i+1:]
+		if len(e) > 0 {
+			return e, v
+		}
+	}
+	return v[:0], v
+}
+
 // IsTokenChar reports whether c is a tchar (RFC 9110 §5.6.2):
 //
 //	tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." /

@@ -44,6 +44,13 @@ func TestElements(t *testing.T) {
 		if !slices.Equal(got, tc.want) {
 			t.Errorf("Elements(%q) = %q, want %q", tc.in, got, tc.want)
 		}
+		got = nil
+		for e, rest := NextElement(tc.in); len(e) > 0; e, rest = NextElement(rest) {
+			got = append(got, e)
+		}
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("NextElement over %q gave %q, want %q", tc.in, got, tc.want)
+		}
 	}
 	// Stopping early stops the iteration.
 	for e := range Elements("a, b") {
