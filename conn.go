@@ -119,7 +119,7 @@ func (c *conn) advance() {
 		if c.state == stateClosed {
 			return
 		}
-		if ex := c.ex; ex != nil && ex.pending() {
+		if ex := c.ex; ex != nil && (ex.pending() || c.fileQueued()) {
 			progress, err := c.flush()
 			s.busy = s.busy || progress
 			if err == ErrWouldBlock {
@@ -160,12 +160,15 @@ func (c *conn) advance() {
 }
 
 // flush writes queued output until it is all written or the peer's window
-// is full. It reports whether any byte was written.
+// is full, and ends a file stream once its last byte is written. It
+// reports whether any byte was written.
 func (c *conn) flush() (progress bool, err error) {
 	ex := c.ex
-	for ex.pending() {
+	for ex.pending() || c.fileQueued() {
 		var n int
 		switch vw, ok := c.nc.(VectorWriter); {
+		case c.fileQueued():
+			n, err = c.sendFile() // the write buffer's bytes, then the file's
 		case ex.wpos < len(ex.wbuf) && len(ex.out) > 0 && ok:
 			ex.iov[0], ex.iov[1] = ex.wbuf[ex.wpos:], ex.out
 			n, err = vw.Writev(ex.iov[:])
@@ -769,6 +772,9 @@ func (c *conn) queue(req *Request, resp *Response, why string) bool {
 		c.st = &stream{r: resp.Upgrade, in: resp.Upgrade, mode: modeUpgrade}
 	case h.stream != 0:
 		c.st = &stream{r: resp.Stream, left: resp.Length, mode: h.stream, close: h.closing, linger: linger, why: why}
+		if h.stream == modeLength {
+			c.st.sendFrom(c.nc, resp.Stream)
+		}
 	case h.closing:
 		c.closeAfter, c.linger = true, linger
 	}

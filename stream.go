@@ -30,6 +30,55 @@ type stream struct {
 	status int
 	sent   int64
 	line   logLine
+
+	// A file's bytes sent by the connection's FileSender rather than
+	// read (fs is nil for other streams): queued bytes from off are
+	// written after the write buffer by flush, and left are not queued
+	// yet.
+	fs     FileSender
+	fd     uintptr
+	off    int64
+	queued int64
+}
+
+// sendFileMax is the most of a file queued at once: one round of a
+// connection sends no more, so that a step stays short. 64 KiB, what one
+// segmentation offload takes, costs about 10 µs to send on loopback;
+// larger pieces sent no faster when measured.
+const sendFileMax = 64 << 10
+
+// sendFrom makes st a file stream, if nc is a FileSender and r says it is
+// a section of a file.
+func (st *stream) sendFrom(nc Conn, r io.Reader) {
+	fs, ok := nc.(FileSender)
+	if !ok {
+		return
+	}
+	if f, ok := r.(interface{ FileSection() (uintptr, int64) }); ok {
+		st.fs = fs
+		st.fd, st.off = f.FileSection()
+	}
+}
+
+// fileQueued reports whether bytes of a file stream are queued, to be
+// written after the write buffer's.
+func (c *conn) fileQueued() bool { return c.st != nil && c.st.queued > 0 }
+
+// sendFile writes the write buffer's unwritten bytes and the file's bytes
+// queued after them with the FileSender, and ends the stream once the last
+// of them is written. It returns the count written.
+func (c *conn) sendFile() (int, error) {
+	ex, st := c.ex, c.st
+	head := ex.wbuf[ex.wpos:]
+	n, err := st.fs.SendFile(head, st.fd, st.off, st.queued)
+	h := int(min(n, int64(len(head))))
+	ex.wpos += h
+	st.off += n - int64(h)
+	st.queued -= n - int64(h)
+	if st.queued == 0 && st.left == 0 {
+		c.finishBody()
+	}
+	return int(n), err
 }
 
 // A Wakeup is a handle on one request's exchange, from [Request.Wakeup]:
@@ -140,6 +189,16 @@ func (c *conn) fill() bool {
 	ex, st := c.ex, c.st
 	w := ex.wbuf
 	room := cap(w) - len(w)
+	if st.fs != nil {
+		// Queue the next piece of the file for flush to send.
+		if st.queued > 0 || st.left == 0 {
+			return false
+		}
+		st.queued = min(st.left, sendFileMax)
+		st.left -= st.queued
+		st.sent += st.queued
+		return true
+	}
 	var n int
 	var err error
 	switch st.mode {

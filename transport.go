@@ -167,3 +167,30 @@ type Waker interface {
 type AcceptCloser interface {
 	CloseAccept() error
 }
+
+// A FileSender is a [Conn] that can send a file's bytes to the peer
+// without their passing through the program (sendfile(2)). SendFile
+// writes head, then n bytes of the regular file open as descriptor fd
+// from offset off, as [VectorWriter]'s Writev writes its buffers: it
+// returns the count written, head's bytes first, which is len(head)+n
+// when the error is nil, with [ErrWouldBlock] or the failure when it is
+// less. It leaves the file's own offset alone. A file that ends before
+// off+n fails it with io.ErrUnexpectedEOF once the bytes up to its end
+// are written. head may be empty; n is never zero.
+//
+// The server uses it for a [Response.Stream], sent with its Length, that
+// has a method
+//
+//	FileSection() (fd uintptr, off int64)
+//
+// saying that the stream is Length bytes of the regular file open as fd,
+// from offset off (static.Server's files on disk say so): once its head is
+// queued, the server sends them with SendFile, the head in the same call,
+// in pieces of at most 64 KiB, one per round of the connection, under the
+// write timeout of any output. It never calls the Stream's Read then, and
+// the descriptor must stay open until the server closes the Stream.
+// Without a FileSender, the server reads the Stream into its write buffer
+// as any other: the same bytes, with a copy and more system calls.
+type FileSender interface {
+	SendFile(head []byte, fd uintptr, off, n int64) (int64, error)
+}

@@ -13,12 +13,19 @@
 // precompressed ".gz" siblings. Its doc comment says what it does at each
 // edge: directories, dotfiles, malformed paths and ranges.
 //
+// On Unix systems, files of the operating system's ([os.DirFS], the FS of
+// an [os.Root]) are kept open between requests, with their ETag and header fields made
+// once per version of the file, and where the connection is a
+// [biplane.FileSender] (unixsock on Linux) their bytes go from the page
+// cache to the socket with sendfile(2), never copied through the program.
+//
 // Reading a file is a blocking call. For files in memory ([embed.FS],
 // [testing/fstest.MapFS]) it is a copy. For files on disk ([os.DirFS]) each
-// read of at most one write buffer (4 KiB by default) returns at once from
-// the page cache, but a cold file waits for the disk, and that wait
-// delays the whole loop: serve from a local disk, not a network file
-// system, where the loop has deadlines to keep.
+// read of at most one write buffer (4 KiB by default), or each piece that
+// sendfile sends (64 KiB at most), returns at once from the page cache,
+// but a cold file waits for the disk, and that wait delays the whole
+// loop: serve from a local disk, not a network file system, where the
+// loop has deadlines to keep.
 package static
 
 import (
@@ -99,6 +106,24 @@ import (
 // is empty (§14.2 lets a server ignore Range). Ranges need a file that is
 // an [io.Seeker] or an [io.ReaderAt], as os, embed and fstest files are.
 //
+// # Open files
+//
+// On Unix systems, files of the operating system's, from an FS that is an
+// [fs.StatFS] (as os.DirFS and an os.Root's are), are kept open after
+// their response, up to 128 at a time, so that the next request for one
+// needs the Stat it makes in any case and no open, read or close; their
+// ETag, Last-Modified and header fields are made once per version of the
+// file. Each request checks that its name still names the same version
+// (the same device and inode, size and modification time), else the file
+// is opened anew: a file changed in place or replaced is served as it is
+// now, and a removed one is closed and answered 404. Past 128 files, one
+// is closed (once the responses reading it have ended) to make room. A
+// file kept open but not asked for again stays open, and keeps its disk
+// space if it was removed, until it makes room for another. Responses
+// share the open file: each reads it at its own offset (ReadAt), or the
+// transport sends from there with sendfile(2) ([biplane.FileSender]).
+// Other files are opened for each request, and closed after it.
+//
 // # Precompressed files
 //
 // If "name.gz" exists beside "name", and the request's Accept-Encoding
@@ -141,8 +166,9 @@ type Server struct {
 	// types, consulted before [TypeByExtension]'s table.
 	Types map[string]string
 
-	mu   sync.Mutex
-	tags map[tagKey]string // content-hash ETags, see Server
+	mu    sync.Mutex
+	tags  map[tagKey]string // content-hash ETags, see Server
+	files map[string]*entry // files kept open, see cache.go
 }
 
 type tagKey struct {
@@ -175,6 +201,8 @@ func errorResponse(status int, body []byte) biplane.Response {
 
 // errNotRegular is open's error for a name that is not a regular file.
 var errNotRegular = errors.New("static: not a regular file")
+
+var errNegativeOffset = errors.New("static: seek to a negative offset")
 
 // Respond serves the file the request names; see [Server].
 func (s *Server) Respond(r *biplane.Request) biplane.Response {
@@ -231,14 +259,22 @@ func (s *Server) Respond(r *biplane.Request) biplane.Response {
 // a StatFS the type is checked before opening, so that a FIFO or device
 // is never opened (opening a FIFO blocks until a writer comes); the
 // opened file is checked again, in case name changed in between.
+//
+// With a StatFS, a file of the operating system's is kept open for the
+// next request, which then needs only the Stat; see cache.go.
 func (s *Server) open(name string) (fs.File, fs.FileInfo, error) {
-	if sfs, ok := s.FS.(fs.StatFS); ok {
+	sfs, statFS := s.FS.(fs.StatFS)
+	if statFS {
 		fi, err := sfs.Stat(name)
 		if err != nil {
+			s.forget(name)
 			return nil, nil, err
 		}
 		if !fi.Mode().IsRegular() {
 			return nil, fi, errNotRegular
+		}
+		if f, ok := s.cached(name, fi); ok {
+			return f, fi, nil
 		}
 	}
 	f, err := s.FS.Open(name)
@@ -253,6 +289,9 @@ func (s *Server) open(name string) (fs.File, fs.FileInfo, error) {
 	if !fi.Mode().IsRegular() {
 		f.Close()
 		return nil, fi, errNotRegular
+	}
+	if statFS {
+		f = s.keep(name, f, fi)
 	}
 	return f, fi, nil
 }
@@ -284,7 +323,12 @@ func (s *Server) serve(r *biplane.Request, method, name string, f fs.File, fi fs
 	served := name
 	gzip, vary := false, false
 	if !s.NoGzip {
-		gzName := name + ".gz"
+		var gzName string
+		if v, ok := f.(*view); ok {
+			gzName = v.e.gzName
+		} else {
+			gzName = name + ".gz"
+		}
 		if requestAcceptsGzip(r) {
 			if gf, gfi, err := s.open(gzName); err == nil {
 				f.Close()
@@ -295,31 +339,21 @@ func (s *Server) serve(r *biplane.Request, method, name string, f fs.File, fi fs
 			vary = true
 		}
 	}
-	tag, err := s.etag(served, fi, gzip)
+	// The ETag and header fields: a kept file's, made once per version,
+	// or made now.
+	var tag string
+	var hf fields
+	var err error
+	if v, ok := f.(*view); ok {
+		tag, hf, err = s.heads(v.e, gzip, vary)
+	} else if tag, err = s.etag(served, fi, gzip); err == nil {
+		hf = s.fields(tag, lastModified(fi.ModTime()), gzip, vary)
+	}
 	if err != nil {
 		f.Close()
 		return errorResponse(500, internalBody)
 	}
 	size, mod := fi.Size(), fi.ModTime()
-	var lastMod string
-	if !mod.IsZero() {
-		var b [len(imfFixdate)]byte
-		lastMod = string(appendHTTPDate(b[:0], mod))
-	}
-
-	h := make([]biplane.Field, 0, 7)
-	// Fields every answer about this representation carries, 304 too
-	// (RFC 9110 §15.4.5).
-	h = append(h, biplane.Field{Name: "ETag", Value: tag})
-	if lastMod != "" {
-		h = append(h, biplane.Field{Name: "Last-Modified", Value: lastMod})
-	}
-	if vary {
-		h = append(h, biplane.Field{Name: "Vary", Value: "Accept-Encoding"})
-	}
-	if s.CacheControl != "" {
-		h = append(h, biplane.Field{Name: "Cache-Control", Value: s.CacheControl})
-	}
 
 	switch evalPreconditions(r, tag, mod) {
 	case condFailed:
@@ -327,14 +361,10 @@ func (s *Server) serve(r *biplane.Request, method, name string, f fs.File, fi fs
 		return errorResponse(412, preconditionBody)
 	case condNotModified:
 		f.Close()
-		return biplane.Response{Status: 304, Header: h}
+		return biplane.Response{Status: 304, Header: hf.h[:hf.n304:hf.n304]}
 	}
 
-	if gzip {
-		h = append(h, biplane.Field{Name: "Content-Encoding", Value: "gzip"})
-	}
-	h = append(h, biplane.Field{Name: "Accept-Ranges", Value: "bytes"})
-	resp := biplane.Response{ContentType: ctype, Header: h}
+	resp := biplane.Response{ContentType: ctype, Header: hf.h}
 	if size == 0 {
 		// The core's Stream needs a positive Length: an empty file is an
 		// empty Body.

@@ -175,6 +175,10 @@ type Listener struct {
 	w     waiter // nil once closed
 	wake  waker  // the only field that Wake, from any goroutine, touches
 
+	// copyBuf is where Conn.SendFile copies a file that sendfile(2)
+	// cannot read; nil until then.
+	copyBuf []byte
+
 	// conns maps a descriptor to the open connection that owns it, so that
 	// a readiness event, which carries only the descriptor, finds its Conn
 	// without a map lookup or an allocation. Descriptors are small dense
@@ -404,8 +408,9 @@ const (
 )
 
 // A Conn is a non-blocking stream socket accepted by a [Listener]. It
-// implements [biplane.Conn] and [biplane.CloseWriter]. Like its Listener, it
-// is for one goroutine at a time.
+// implements [biplane.Conn] and [biplane.CloseWriter], and on Linux (but 386)
+// [biplane.FileSender] ([Conn.SendFile], with sendfile(2)). Like its
+// Listener, it is for one goroutine at a time.
 //
 // A Conn is 56 bytes on 64-bit systems (a 64-byte allocation). On Linux,
 // the first [Conn.Writev] adds 80 bytes of reusable sendmsg state and 16
