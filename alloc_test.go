@@ -53,12 +53,18 @@ func TestSteadyStateAllocs(t *testing.T) {
 func BenchmarkKeepAlive(b *testing.B) {
 	for _, bc := range []struct {
 		name, req, end string
+		hook           bool // with a Server.OnResponse that does not allocate
 	}{
-		{"GET", "GET / HTTP/1.1\r\nHost: t\r\nUser-Agent: bench\r\nAccept: */*\r\n\r\n", "</b>"},
-		{"POST", "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 11\r\n\r\nhello world", "hello world"},
+		{"GET", "GET / HTTP/1.1\r\nHost: t\r\nUser-Agent: bench\r\nAccept: */*\r\n\r\n", "</b>", false},
+		{"GET with OnResponse", "GET / HTTP/1.1\r\nHost: t\r\nUser-Agent: bench\r\nAccept: */*\r\n\r\n", "</b>", true},
+		{"POST", "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 11\r\n\r\nhello world", "hello world", false},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			c := servertest.NewLoopClient(b, helloMux())
+			var logged int64
+			if bc.hook {
+				c.Server().OnResponse = func(ri *biplane.ResponseInfo) { logged += ri.Bytes }
+			}
 			req := []byte(bc.req)
 			n := len(c.RoundTrip(req, 0, []byte(bc.end)))
 			b.SetBytes(int64(len(req) + n))
