@@ -70,7 +70,7 @@ func (c *conn) fileQueued() bool { return c.st != nil && c.st.queued > 0 }
 func (c *conn) sendFile() (int, error) {
 	ex, st := c.ex, c.st
 	head := ex.wbuf[ex.wpos:]
-	n, err := st.fs.SendFile(head, st.fd, st.off, st.queued)
+	n, err := st.fs.SendFile(head, st.fd, st.off, st.queued, st.left > 0)
 	h := int(min(n, int64(len(head))))
 	ex.wpos += h
 	st.off += n - int64(h)

@@ -176,7 +176,11 @@ type AcceptCloser interface {
 // when the error is nil, with [ErrWouldBlock] or the failure when it is
 // less. It leaves the file's own offset alone. A file that ends before
 // off+n fails it with io.ErrUnexpectedEOF once the bytes up to its end
-// are written. head may be empty; n is never zero.
+// are written. head may be empty; n is never zero. more says that the
+// file's next bytes follow in another call as soon as this one has
+// written everything: the transport may hold back a last packet that is
+// not full until then (TCP_CORK), and sends everything once a call
+// with more false has.
 //
 // The server uses it for a [Response.Stream], sent with its Length, that
 // has a method
@@ -192,5 +196,5 @@ type AcceptCloser interface {
 // Without a FileSender, the server reads the Stream into its write buffer
 // as any other: the same bytes, with a copy and more system calls.
 type FileSender interface {
-	SendFile(head []byte, fd uintptr, off, n int64) (int64, error)
+	SendFile(head []byte, fd uintptr, off, n int64, more bool) (int64, error)
 }

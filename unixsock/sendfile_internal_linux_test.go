@@ -67,7 +67,7 @@ func TestSendFileCopies(t *testing.T) {
 	}()
 	head, off, n := []byte("hi"), int64(5), int64(size-5)
 	for deadline := time.Now().Add(10 * time.Second); ; {
-		m, err := uc.SendFile(head, f.Fd(), off, n)
+		m, err := uc.SendFile(head, f.Fd(), off, n, false)
 		h := min(m, int64(len(head)))
 		head, off, n = head[h:], off+m-h, n-(m-h)
 		if err == nil {

@@ -35,10 +35,10 @@ func tempFile(t testing.TB, size int) *os.File {
 
 // sendFile calls SendFile until it has written everything, waiting while
 // it would block, and returns the error that stopped it, if any.
-func sendFile(t testing.TB, l *unixsock.Listener, c *unixsock.Conn, head []byte, fd uintptr, off, n int64) error {
+func sendFile(t testing.TB, l *unixsock.Listener, c *unixsock.Conn, head []byte, fd uintptr, off, n int64, more bool) error {
 	t.Helper()
 	for {
-		m, err := c.SendFile(head, fd, off, n)
+		m, err := c.SendFile(head, fd, off, n, more)
 		h := min(m, int64(len(head)))
 		head, off, n = head[h:], off+m-h, n-(m-h)
 		if err == nil {
@@ -89,8 +89,18 @@ func TestSendFile(t *testing.T) {
 					_, err := io.ReadFull(client, got)
 					done <- err
 				}()
-				if err := sendFile(t, l, c, []byte(tc.head), f.Fd(), tc.off, tc.n); err != nil {
-					t.Fatalf("SendFile(%q, %d, %d): %v", tc.head, tc.off, tc.n, err)
+				// In pieces, as the server sends: all but the last
+				// with more, which corks a TCP socket until the last.
+				head, off, n := []byte(tc.head), tc.off, tc.n
+				for n > 0 {
+					piece := min(n, 64<<10)
+					if err := sendFile(t, l, c, head, f.Fd(), off, piece, piece < n); err != nil {
+						t.Fatalf("SendFile(%q, %d, %d): %v", head, off, piece, err)
+					}
+					if want := piece < n && network == "tcp"; corked(t, c) != want {
+						t.Fatalf("TCP_CORK %v after a piece with more %v", !want, piece < n)
+					}
+					head, off, n = nil, off+piece, n-piece
 				}
 				if err := <-done; err != nil {
 					t.Fatalf("reading %q and %d bytes at %d: %v", tc.head, tc.n, tc.off, err)
@@ -113,7 +123,7 @@ func TestSendFile(t *testing.T) {
 			if err := huge.Truncate(hugeSize); err != nil {
 				t.Fatal(err)
 			}
-			m, err := c.SendFile([]byte("head"), huge.Fd(), 0, hugeSize)
+			m, err := c.SendFile([]byte("head"), huge.Fd(), 0, hugeSize, false)
 			if !errors.Is(err, biplane.ErrWouldBlock) || m <= 0 || m >= hugeSize {
 				t.Fatalf("SendFile to a peer that does not read = %d, %v; want some bytes and ErrWouldBlock", m, err)
 			}
@@ -128,7 +138,7 @@ func TestSendFileShort(t *testing.T) {
 	l := listen(t, unixsock.Config{}, "tcp", "127.0.0.1:0")
 	client := dial(t, "tcp", l.Addr().String())
 	c := accept(t, l)
-	m, err := c.SendFile([]byte("h"), f.Fd(), 900, 200)
+	m, err := c.SendFile([]byte("h"), f.Fd(), 900, 200, false)
 	if m != 101 || err != io.ErrUnexpectedEOF {
 		t.Fatalf("SendFile past the end = %d, %v; want 101, io.ErrUnexpectedEOF", m, err)
 	}
@@ -150,7 +160,7 @@ func TestSendFileErrors(t *testing.T) {
 	deadline := time.Now().Add(patience)
 	var err error
 	for {
-		_, err = c.SendFile(nil, f.Fd(), 0, 1<<20)
+		_, err = c.SendFile(nil, f.Fd(), 0, 1<<20, true)
 		if !errors.Is(err, biplane.ErrWouldBlock) || time.Now().After(deadline) {
 			break
 		}
@@ -161,7 +171,17 @@ func TestSendFileErrors(t *testing.T) {
 		t.Fatalf("SendFile after reset: %v, want ECONNRESET or EPIPE with the prefix %q", err, "unixsock: ")
 	}
 	c.Close()
-	if _, err := c.SendFile([]byte("x"), f.Fd(), 0, 1); err == nil || errors.Is(err, biplane.ErrWouldBlock) {
+	if _, err := c.SendFile([]byte("x"), f.Fd(), 0, 1, false); err == nil || errors.Is(err, biplane.ErrWouldBlock) {
 		t.Fatalf("SendFile after Close: %v, want an error", err)
 	}
+}
+
+// corked reports whether c's socket has TCP_CORK set.
+func corked(t testing.TB, c *unixsock.Conn) bool {
+	t.Helper()
+	v, err := syscall.GetsockoptInt(c.Fd(), syscall.IPPROTO_TCP, syscall.TCP_CORK)
+	if err != nil {
+		return false // not TCP
+	}
+	return v != 0
 }

@@ -431,6 +431,8 @@ type Conn struct {
 	// read may be followed by EOF or the error, which no new event will
 	// announce.
 	hup bool
+	// corked: SendFile set TCP_CORK, for more of a file to come.
+	corked bool
 }
 
 // Fd returns the connection's file descriptor, or -1 once it is closed. The
