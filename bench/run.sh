@@ -3,7 +3,7 @@
 # on one core.
 #
 #   sudo bench/run.sh [--quick] [--rounds N] [--out DIR]
-#                     [--phases throughput,memory,instructions,blink,loops,steps]
+#                     [--phases throughput,memory,instructions,blink,loops,steps,static,uploads]
 #                     [--servers floor,nethttp,fasthttp,biplane,nginx] [--base REV]
 #                     [--steps-rt]
 #
@@ -44,7 +44,17 @@
 #     steps did; beside the machine's own floor
 #     (steps floor: the longest a spinning thread on CPU 0 is kept from
 #     running). --steps-rt runs those under chrt -f 50 (SCHED_FIFO), so
-#     that other work on a shared machine cannot preempt them.
+#     that other work on a shared machine cannot preempt them;
+#   - static files: 4 KiB, 64 KiB and 1 MiB files served by
+#     examples/files (biplane), peers/nethttp-files (net/http's
+#     FileServer) and nginx from one directory, keep-alive (wrk -t1 -c64)
+#     and pipelined (depth 16, -c64, -c16, -c4), requests/s, server CPU
+#     per request, and server and client CPU per request;
+#   - uploads: 1 MiB (wrk -c16) and 64 MiB (wrk -c2) request bodies POSTed
+#     by wrk (upload.lua) to ./upload, biplane's server taking them
+#     buffered and streamed to a Receiver, and to peers/nethttp-upload
+#     (net/http reading r.Body to io.Discard): MiB/s and server CPU per
+#     MiB. The floor serves only its canned hello, so it is in neither.
 #
 # --base REV adds "biplane-base", examples/hello built from git revision
 # REV (a worktree under --out), run beside today's biplane in every phase
@@ -71,7 +81,7 @@ ROOT=$(dirname "$BENCH")
 QUICK=0
 ROUNDS=
 OUT=
-PHASES=throughput,memory,instructions,blink,loops,steps
+PHASES=throughput,memory,instructions,blink,loops,steps,static,uploads
 SERVERS=(floor nethttp fasthttp biplane nginx)
 BASE=
 STEPS_RT=()
@@ -90,6 +100,9 @@ while [[ $# -gt 0 ]]; do
 	shift
 done
 
+# Rounds of the static and uploads phases: --rounds, or fewer than the
+# throughput phase's, since each runs a dozen wrk runs.
+FILE_ROUNDS=${ROUNDS:-$([[ $QUICK == 1 ]] && echo 1 || echo 3)}
 if [[ $QUICK == 1 ]]; then
 	D=2                # seconds per wrk run
 	ROUNDS=${ROUNDS:-3}
@@ -331,11 +344,15 @@ echo "== building into $BIN (at ${SECONDS}s)"
 gcc -O2 -Wall -o "$BIN/floor" "$BENCH/floor/floor.c"
 if [[ -n $BASE ]]; then
 	git -C "$ROOT" worktree add --detach "$OUT/base" "$BASE" >/dev/null
-	(cd "$OUT/base" && go build -o "$BIN/biplane-base-hello" ./examples/hello)
+	(cd "$OUT/base" && go build -o "$BIN/biplane-base-hello" ./examples/hello &&
+		go build -o "$BIN/biplane-base-files" ./examples/files)
 	git -C "$ROOT" worktree remove --force "$OUT/base"
 	SERVERS+=(biplane-base)
 fi
 (cd "$BENCH" && go build -o "$BIN/" ./peers/nethttp-hello ./peers/fasthttp-hello ./peers/nethttp-blink ./client ./report ./timerfloor ./steps ./chart)
+# The static and uploads phases' servers.
+(cd "$ROOT" && go build -o "$BIN/biplane-files" ./examples/files)
+(cd "$BENCH" && go build -o "$BIN/" ./peers/nethttp-files ./peers/nethttp-upload ./upload)
 
 {
 	echo "date: $(date -u '+%Y-%m-%d %H:%M UTC')"
@@ -638,6 +655,184 @@ if has_phase steps; then
 	for ((r = 1; r <= STEPS_ROUNDS; r++)); do
 		for c in "${STEPS_CONFIGS[@]}"; do
 			steps_run "$r" "$c"
+		done
+	done
+fi
+
+# --- static files ---
+
+# The files, NAME:BYTES:C, random bytes named .jpg, a type every server
+# knows without looking inside (net/http would read a file of a type it
+# does not know, to sniff it). C is the connections of the pipelined runs:
+# fewer for larger files, so that a run sees many batches of 16 responses
+# (64 connections would have a GiB of 1 MiB responses in flight).
+STATIC_FILES=(4k:4096:64 64k:65536:16 1m:1048576:4)
+WWW=$OUT/www
+size_label() { # 4k → 4 KiB, 1m → 1 MiB
+	case $1 in
+	*k) echo "${1%k} KiB" ;;
+	*m) echo "${1%m} MiB" ;;
+	esac
+}
+for f in "${STATIC_FILES[@]}"; do
+	IFS=: read -r n b c <<<"$f"
+	l=$(size_label "$n")
+	metric "static_${n}_ka_rps" nethttp rps "Static file of $l, keep-alive: wrk -t1 -c64 -d${D}s, requests/s"
+	metric "static_${n}_ka_cpu" nethttp us "Static file of $l, keep-alive: server CPU time per request, µs"
+	metric "static_${n}_ka_total" nethttp us "Static file of $l, keep-alive: server and client (wrk) CPU time per request, µs"
+	metric "static_${n}_pipe_rps" nethttp rps "Static file of $l, pipelined, depth 16: wrk -t1 -c$c -d${D}s -s pipeline.lua, requests/s"
+	metric "static_${n}_pipe_cpu" nethttp us "Static file of $l, pipelined, depth 16: server CPU time per request, µs"
+	metric "static_${n}_pipe_total" nethttp us "Static file of $l, pipelined, depth 16: server and client (wrk) CPU time per request, µs"
+done
+
+# children_us sets CHILD_US to the CPU time the script's finished children
+# (wrk) have used so far, in µs. Loopback's transmit work falls on the CPU
+# of whichever side's system call or acknowledgement sends each segment,
+# so for large files the server's own CPU time depends on how it sends
+# them (one sendfile per file leaves more to the client's CPU than one
+# per piece): the sum is the comparable cost.
+children_us() {
+	times >"$OUT/times"
+	CHILD_US=$(awk 'NR == 2 {split($1, u, "m"); split($2, s, "m"); printf "%.0f", (u[1] * 60 + u[2] + s[1] * 60 + s[2]) * 1e6}' "$OUT/times")
+}
+
+# total_per_req prints server ticks t0..t1 plus client µs c0..c1, per
+# request, in µs.
+total_per_req() { # t0 t1 c0 c1 requests
+	awk -v a="$1" -v b="$2" -v c="$3" -v d="$4" -v n="$5" -v hz="$HZ" 'BEGIN {printf "%.3f", ((b - a) * 1e6 / hz + d - c) / n}'
+}
+
+# wrk_to runs wrk on $NS against a path of $ADDR and sets REQS and RPS, as
+# wrk_run does. Arguments after -- are the script's.
+wrk_to() { # log cpus path wrk-args... [-- script-args...]
+	local log=$1 cpus=$2 path=$3 opts=()
+	shift 3
+	while [[ $# -gt 0 && $1 != -- ]]; do
+		opts+=("$1")
+		shift
+	done
+	in_ns "$cpus" wrk "${opts[@]}" "http://$ADDR$path" "$@" >"$log" 2>&1 || die "wrk failed (log $log)"
+	REQS=$(awk '/requests in/ {print $1}' "$log")
+	RPS=$(awk '/^Requests\/sec:/ {print $2}' "$log")
+	[[ -n $REQS && -n $RPS ]] || die "no result from wrk (log $log)"
+	if grep -qE 'Socket errors|Non-2xx' "$log"; then
+		echo "  warning: $(grep -hE 'Socket errors|Non-2xx' "$log" | tr -s ' ' | paste -sd';') ($log)" >&2
+		echo "## $log: $(grep -hE 'Socket errors|Non-2xx' "$log" | tr -s ' ' | paste -sd';')" >>"$RAW"
+	fi
+}
+
+# static_argv sets ARGV to the command line of a server's file server, or
+# returns 1 for a server without one (the floor, fasthttp).
+static_argv() { # server
+	case $1 in
+	nethttp) ARGV=("$BIN/nethttp-files" -addr "$ADDR" -dir "$WWW") ;;
+	# No Cache-Control, as the others send none.
+	biplane) ARGV=("$BIN/biplane-files" -addr "$ADDR" -dir "$WWW" -cache-control "") ;;
+	biplane-base) ARGV=("$BIN/biplane-base-files" -addr "$ADDR" -dir "$WWW" -cache-control "") ;;
+	nginx) server_argv nginx ;; # nginx.conf serves PREFIX/www, a link to $WWW
+	*) return 1 ;;
+	esac
+}
+
+static_run() { # round server
+	local r=$1 s=$2 log=$OUT/log/r$1-static-$2 f n b c t0 t1 c0 line=
+	static_argv "$s" || return 0
+	ns_new
+	run_bg $SERVER_CPU 1 "$log.server" "${ARGV[@]}"
+	wait_listen "$PID" "$log.server" 10
+	for f in "${STATIC_FILES[@]}"; do
+		IFS=: read -r n b c <<<"$f"
+		if command -v curl >/dev/null; then
+			in_ns $CLIENT_CPU curl -sS "http://$ADDR/$n.jpg" | cmp -s - "$WWW/$n.jpg" ||
+				die "$s: GET /$n.jpg did not answer the file's bytes (log $log.server)"
+		fi
+		wrk_to "$log.$n.warm" $CLIENT_CPU "/$n.jpg" -t1 -c64 -d1s --timeout 10s
+
+		t0=$(cpu_ticks "$PID")
+		children_us
+		c0=$CHILD_US
+		wrk_to "$log.$n.ka" $CLIENT_CPU "/$n.jpg" -t1 -c64 -d${D}s --timeout 10s
+		children_us
+		t1=$(cpu_ticks "$PID")
+		record "static_${n}_ka_rps" "$s" "$r" "$RPS"
+		record "static_${n}_ka_cpu" "$s" "$r" "$(cpu_per_req "$t0" "$t1" "$REQS")"
+		record "static_${n}_ka_total" "$s" "$r" "$(total_per_req "$t0" "$t1" "$c0" "$CHILD_US" "$REQS")"
+		line+=$(printf ' %s %7.0f' "$n" "$RPS")
+
+		t0=$(cpu_ticks "$PID")
+		children_us
+		c0=$CHILD_US
+		wrk_to "$log.$n.pipe" $CLIENT_CPU "/$n.jpg" -t1 -c"$c" -d${D}s --timeout 10s -s "$BENCH/pipeline.lua"
+		children_us
+		t1=$(cpu_ticks "$PID")
+		record "static_${n}_pipe_rps" "$s" "$r" "$RPS"
+		record "static_${n}_pipe_cpu" "$s" "$r" "$(cpu_per_req "$t0" "$t1" "$REQS")"
+		record "static_${n}_pipe_total" "$s" "$r" "$(total_per_req "$t0" "$t1" "$c0" "$CHILD_US" "$REQS")"
+		line+=$(printf ' /%7.0f' "$RPS")
+	done
+	stop "$PID"
+	ns_del "$NS"
+	printf '  round %d %-12s rps keep-alive / pipelined:%s\n' "$r" "$s" "$line"
+}
+
+if has_phase static; then
+	echo "== static files: ${STATIC_FILES[*]}, $FILE_ROUNDS rounds (at ${SECONDS}s)"
+	mkdir -p "$WWW"
+	for f in "${STATIC_FILES[@]}"; do
+		IFS=: read -r n b c <<<"$f"
+		head -c "$b" /dev/urandom >"$WWW/$n.jpg"
+	done
+	ln -sfn "$WWW" "$OUT/nginx/www"
+	for ((r = 1; r <= FILE_ROUNDS; r++)); do
+		n=${#SERVERS[@]}
+		for ((i = 0; i < n; i++)); do
+			static_run "$r" "${SERVERS[$(((i + r - 1) % n))]}"
+		done
+	done
+fi
+
+# --- uploads ---
+
+# The bodies, NAME:BYTES:CONNECTIONS.
+UPLOADS=(1m:1048576:16 64m:67108864:2)
+for u in "${UPLOADS[@]}"; do
+	IFS=: read -r n b c <<<"$u"
+	metric "upload_${n}_mibs" nethttp mibs "Upload of $(size_label "$n") bodies: wrk -t1 -c$c -d${D}s -s upload.lua, MiB/s"
+	metric "upload_${n}_cpu" nethttp us "Upload of $(size_label "$n") bodies: server CPU time per MiB, µs"
+done
+
+uploads_run() { # round server
+	local r=$1 s=$2 log=$OUT/log/r$1-upload-$2 u n b c path=/ t0 t1 line=
+	case $s in
+	nethttp) ARGV=("$BIN/nethttp-upload" -addr "$ADDR") ;;
+	biplane-buffered) ARGV=("$BIN/upload" -addr "$ADDR") path=/buffered ;;
+	biplane-stream) ARGV=("$BIN/upload" -addr "$ADDR") path=/stream ;;
+	esac
+	ns_new
+	run_bg $SERVER_CPU 1 "$log.server" "${ARGV[@]}"
+	wait_listen "$PID" "$log.server" 10
+	for u in "${UPLOADS[@]}"; do
+		IFS=: read -r n b c <<<"$u"
+		wrk_to "$log.$n.warm" $CLIENT_CPU "$path" -t1 -c"$c" -d1s --timeout 10s -s "$BENCH/upload.lua" -- "$b"
+		t0=$(cpu_ticks "$PID")
+		wrk_to "$log.$n" $CLIENT_CPU "$path" -t1 -c"$c" -d${D}s --timeout 10s -s "$BENCH/upload.lua" -- "$b"
+		t1=$(cpu_ticks "$PID")
+		record "upload_${n}_mibs" "$s" "$r" "$(awk -v rps="$RPS" -v b="$b" 'BEGIN {printf "%.1f", rps * b / 1048576}')"
+		record "upload_${n}_cpu" "$s" "$r" "$(cpu_per_req "$t0" "$t1" "$(awk -v n="$REQS" -v b="$b" 'BEGIN {print n * b / 1048576}')")"
+		line+=$(printf ' %s %6.0f MiB/s' "$n" "$(awk -v rps="$RPS" -v b="$b" 'BEGIN {print rps * b / 1048576}')")
+	done
+	stop "$PID"
+	ns_del "$NS"
+	printf '  round %d %-16s%s\n' "$r" "$s" "$line"
+}
+
+if has_phase uploads; then
+	echo "== uploads: ${UPLOADS[*]}, $FILE_ROUNDS rounds (at ${SECONDS}s)"
+	UPLOAD_SERVERS=(nethttp biplane-buffered biplane-stream)
+	for ((r = 1; r <= FILE_ROUNDS; r++)); do
+		n=${#UPLOAD_SERVERS[@]}
+		for ((i = 0; i < n; i++)); do
+			uploads_run "$r" "${UPLOAD_SERVERS[$(((i + r - 1) % n))]}"
 		done
 	done
 fi

@@ -33,6 +33,7 @@ func main() {
 		os.Exit(1)
 	}
 	summary(os.Stdout, metrics)
+	grids(os.Stdout, metrics)
 	for _, m := range metrics {
 		if len(m.Servers) > 0 {
 			table(os.Stdout, m)
@@ -180,5 +181,71 @@ func summary(w io.Writer, metrics []*metric) {
 			fmt.Fprintf(w, " %s |", cell)
 		}
 		fmt.Fprintln(w)
+	}
+}
+
+// A grid is a summary of a phase that measures one quantity over several
+// workloads: a row per server, a column per workload, each cell the
+// median of the server's same-round ratios to the metric's baseline.
+type grid struct {
+	title   string
+	metrics []string // one per column
+	heads   []string
+}
+
+// theGrids are the static and uploads phases' summaries.
+var theGrids = []grid{
+	{"Static files, requests/s", []string{"static_4k_ka_rps", "static_4k_pipe_rps", "static_64k_ka_rps", "static_64k_pipe_rps", "static_1m_ka_rps", "static_1m_pipe_rps"}, staticHeads},
+	{"Static files, server CPU µs per request", []string{"static_4k_ka_cpu", "static_4k_pipe_cpu", "static_64k_ka_cpu", "static_64k_pipe_cpu", "static_1m_ka_cpu", "static_1m_pipe_cpu"}, staticHeads},
+	{"Static files, server and client (wrk) CPU µs per request", []string{"static_4k_ka_total", "static_4k_pipe_total", "static_64k_ka_total", "static_64k_pipe_total", "static_1m_ka_total", "static_1m_pipe_total"}, staticHeads},
+	{"Uploads", []string{"upload_1m_mibs", "upload_1m_cpu", "upload_64m_mibs", "upload_64m_cpu"}, []string{"1 MiB: MiB/s", "1 MiB: server CPU µs/MiB", "64 MiB: MiB/s", "64 MiB: server CPU µs/MiB"}},
+}
+
+var staticHeads = []string{"4 KiB keep-alive", "4 KiB pipelined", "64 KiB keep-alive", "64 KiB pipelined", "1 MiB keep-alive", "1 MiB pipelined"}
+
+// grids prints each grid whose metrics were measured, with the median
+// value and, in parentheses, the ratio to the baseline.
+func grids(w io.Writer, metrics []*metric) {
+	byName := map[string]*metric{}
+	for _, m := range metrics {
+		byName[m.Name] = m
+	}
+	for _, g := range theGrids {
+		var servers []string
+		base := ""
+		for _, name := range g.metrics {
+			m := byName[name]
+			if m == nil {
+				continue
+			}
+			base = m.Baseline
+			for _, s := range m.Servers {
+				if !slices.Contains(servers, s) {
+					servers = append(servers, s)
+				}
+			}
+		}
+		if len(servers) == 0 {
+			continue
+		}
+		fmt.Fprintf(w, "\n%s: median (×%s, same round)\n\n", g.title, base)
+		fmt.Fprintf(w, "| server | %s |\n|---|%s\n", strings.Join(g.heads, " | "), strings.Repeat("--:|", len(g.heads)))
+		for _, s := range servers {
+			fmt.Fprintf(w, "| %s |", s)
+			for _, name := range g.metrics {
+				m := byName[name]
+				cell := "—"
+				if m != nil {
+					if med, _, _ := raw.Stats(m.All(s)); !math.IsNaN(med) {
+						cell = format(m.Unit, med)
+						if r, _, _ := raw.Stats(ratios(m, s)); !math.IsNaN(r) {
+							cell += fmt.Sprintf(" (%.2f×)", r)
+						}
+					}
+				}
+				fmt.Fprintf(w, " %s |", cell)
+			}
+			fmt.Fprintln(w)
+		}
 	}
 }
