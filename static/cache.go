@@ -3,6 +3,7 @@ package static
 import (
 	"io"
 	"io/fs"
+	"sync/atomic"
 	"time"
 
 	"github.com/biplane-go/biplane"
@@ -22,15 +23,24 @@ import (
 // the responses reading it have ended) to make room for the next.
 const maxFiles = 128
 
+// maxInMemory is the largest file kept in memory rather than open: its
+// response is then a Body, written with its head in one system call, and
+// no descriptor stays open for it. 128 of them take 2 MiB at most.
+const maxInMemory = 16 << 10
+
 // An entry is one version of a file, kept open.
 type entry struct {
 	name   string
-	gzName string // name + ".gz"
-	f      fs.File
+	gzName string  // name + ".gz"
+	f      fs.File // nil once closed, or if data holds the file
 	ra     io.ReaderAt
 	fd     uintptr
 	fi     fs.FileInfo
 	id     fileID
+	data   []byte // a small file's content, read once
+
+	// noGzUntil: until then (Unix nanoseconds), name has no .gz sibling.
+	noGzUntil atomic.Int64
 
 	// Made when first asked for, under Server.mu.
 	tag [2]string // ETag: identity, and with Content-Encoding: gzip
@@ -80,6 +90,14 @@ func (s *Server) keep(name string, f fs.File, fi fs.FileInfo) fs.File {
 		return f
 	}
 	e := &entry{name: name, gzName: name + ".gz", f: f, ra: ra, fd: fdf.Fd(), fi: fi, id: id, refs: 2}
+	if size := fi.Size(); size > 0 && size <= maxInMemory {
+		data := make([]byte, size)
+		if n, err := ra.ReadAt(data, 0); n == len(data) && (err == nil || err == io.EOF) {
+			e.data = data
+			f.Close()
+			e.f = nil
+		}
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.files == nil {
@@ -118,8 +136,9 @@ func (s *Server) drop(e *entry) {
 // unref drops a reference to e, closing its file after the last. s.mu is
 // held.
 func (s *Server) unref(e *entry) {
-	if e.refs--; e.refs == 0 {
+	if e.refs--; e.refs == 0 && e.f != nil {
 		e.f.Close()
+		e.f = nil
 	}
 }
 
@@ -204,7 +223,7 @@ func newView(s *Server, e *entry) *view { return &view{s: s, e: e} }
 func (v *view) Stat() (fs.FileInfo, error) { return v.e.fi, nil }
 
 func (v *view) Read(p []byte) (int, error) {
-	n, err := v.e.ra.ReadAt(p, v.off)
+	n, err := v.ReadAt(p, v.off)
 	v.off += int64(n)
 	if err == io.EOF && n > 0 {
 		err = nil // ReadAt may report EOF with the file's last bytes
@@ -212,7 +231,19 @@ func (v *view) Read(p []byte) (int, error) {
 	return n, err
 }
 
-func (v *view) ReadAt(p []byte, off int64) (int, error) { return v.e.ra.ReadAt(p, off) }
+func (v *view) ReadAt(p []byte, off int64) (int, error) {
+	if d := v.e.data; d != nil {
+		if off >= int64(len(d)) {
+			return 0, io.EOF
+		}
+		n := copy(p, d[off:])
+		if n < len(p) {
+			return n, io.EOF
+		}
+		return n, nil
+	}
+	return v.e.ra.ReadAt(p, off)
+}
 
 func (v *view) Seek(off int64, whence int) (int64, error) {
 	switch whence {
@@ -242,3 +273,24 @@ func (v *view) Close() error {
 	v.e = nil
 	return nil
 }
+
+// inMemory returns resp with a Body in place of its Stream if that is a
+// view of a file kept in memory.
+func inMemory(resp biplane.Response) biplane.Response {
+	if v, ok := resp.Stream.(*view); ok && v.e.data != nil {
+		resp.Body = v.e.data[v.off : v.off+resp.Length : v.off+resp.Length]
+		resp.Stream, resp.Length = nil, 0
+		v.Close()
+	}
+	return resp
+}
+
+// gzMemory is how long a kept file's lack of a .gz sibling is remembered.
+const gzMemory = time.Second
+
+// mayHaveGz reports whether e's name may have a .gz sibling: it had none
+// when last looked for, more than gzMemory ago, or was never looked for.
+func (e *entry) mayHaveGz() bool { return time.Now().UnixNano() >= e.noGzUntil.Load() }
+
+// noGz remembers that e's name has no .gz sibling now.
+func (e *entry) noGz() { e.noGzUntil.Store(time.Now().Add(gzMemory).UnixNano()) }

@@ -113,9 +113,9 @@ func sendFileCases() []sfCase {
 
 // TestSendFile serves files of every size, ranges, HEAD and an empty file,
 // pipelined on one connection, over TCP and a Unix socket, and checks the
-// bytes, that none was read by the program (they went with sendfile),
-// that each file was opened once over three rounds (it is kept open),
-// and what OnResponse reports.
+// bytes, that the program read only the small files, once (the others
+// went with sendfile), that each file was opened once over three rounds
+// (it is kept open, or in memory), and what OnResponse reports.
 func TestSendFile(t *testing.T) {
 	for _, network := range []string{"tcp", "unix"} {
 		t.Run(network, func(t *testing.T) {
@@ -181,8 +181,16 @@ func TestSendFile(t *testing.T) {
 				}
 				c.Close()
 			}
-			if n := rfs.reads.Load(); n != 0 {
-				t.Errorf("the program read the files %d times; want none, all sent with sendfile", n)
+			// Files of up to 16 KiB are read once, to be kept in memory;
+			// the others go with sendfile.
+			small := int64(0)
+			for _, n := range fileSizes {
+				if n <= 16<<10 {
+					small++
+				}
+			}
+			if n := rfs.reads.Load(); n != small {
+				t.Errorf("the program read the files %d times; want %d, once for each small file", n, small)
 			}
 			if n, want := rfs.opens.Load(), int64(len(fileSizes)+1); n != want {
 				t.Errorf("%d files opened in three rounds; want %d, each once", n, want)
@@ -313,16 +321,24 @@ func TestSendFileStalled(t *testing.T) {
 	})
 }
 
-// TestKeptFileChanges: a file kept open is opened anew when it changes
-// (size, modification time) or is replaced under its name (the same size
-// and time, another inode), and a removed one is not served.
+// TestKeptFileChanges: a file kept open, or in memory, is opened anew when
+// it changes (size, modification time) or is replaced under its name (the
+// same size and time, another inode), and a removed one is not served.
 func TestKeptFileChanges(t *testing.T) {
+	for _, pad := range []int{0, 20 << 10} {
+		t.Run(fmt.Sprintf("pad %d", pad), func(t *testing.T) { testKeptFileChanges(t, strings.Repeat("-", pad)) })
+	}
+}
+
+// testKeptFileChanges is TestKeptFileChanges with each content followed by
+// pad: small files are kept in memory, larger ones open.
+func testKeptFileChanges(t *testing.T, pad string) {
 	dir := t.TempDir()
 	name := filepath.Join(dir, "a.txt")
 	write := func(s string, mod time.Time) {
 		t.Helper()
 		tmp := filepath.Join(dir, "tmp")
-		if err := os.WriteFile(tmp, []byte(s), 0o644); err != nil {
+		if err := os.WriteFile(tmp, []byte(s+pad), 0o644); err != nil {
 			t.Fatal(err)
 		}
 		if err := os.Chtimes(tmp, mod, mod); err != nil {
@@ -357,7 +373,7 @@ func TestKeptFileChanges(t *testing.T) {
 				{"four!", t2, true},  // the same size, another time, in place
 			} {
 				if step.inPlace {
-					if err := os.WriteFile(name, []byte(step.content), 0o644); err != nil {
+					if err := os.WriteFile(name, []byte(step.content+pad), 0o644); err != nil {
 						t.Fatal(err)
 					}
 					os.Chtimes(name, step.mod, step.mod)
@@ -366,8 +382,8 @@ func TestKeptFileChanges(t *testing.T) {
 				}
 				for range 2 {
 					status, body, tag := get()
-					if status != 200 || body != step.content {
-						t.Fatalf("step %d: %d %q, want 200 %q", i, status, body, step.content)
+					if status != 200 || body != step.content+pad {
+						t.Fatalf("step %d: %d %q, want 200 %q", i, status, trunc([]byte(body)), step.content)
 					}
 					tags[tag] = true
 				}
@@ -380,10 +396,49 @@ func TestKeptFileChanges(t *testing.T) {
 				t.Fatalf("removed: %d, want 404", status)
 			}
 			write("five", t1)
-			if status, body, _ := get(); status != 200 || body != "five" {
-				t.Fatalf("written again: %d %q", status, body)
+			if status, body, _ := get(); status != 200 || body != "five"+pad {
+				t.Fatalf("written again: %d %q", status, trunc([]byte(body)))
 			}
 		})
+	}
+}
+
+// TestGzSiblingAppears: a .gz sibling made beside a kept file is served
+// within a second or so (its absence is remembered that long), and one
+// removed is not served.
+func TestGzSiblingAppears(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "a.js"), []byte("plain"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	hs := servertest.Start(t, &biplane.Server{Handler: &static.Server{FS: rootFS(t, dir)}})
+	client := servertest.NewClient(t)
+	get := func() (string, string) {
+		t.Helper()
+		req := mustRequest(t, hs.URL+"/a.js")
+		req.Header.Set("Accept-Encoding", "gzip")
+		resp, body := servertest.RoundTrip(t, client, req)
+		return body, resp.Header.Get("Vary")
+	}
+	if body, vary := get(); body != "plain" || vary != "" {
+		t.Fatalf("without a sibling: %q, Vary %q", body, vary)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "a.js.gz"), []byte("gzipped"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		body, vary := get()
+		if body == "gzipped" && vary == "Accept-Encoding" {
+			break
+		}
+		if body != "plain" || time.Now().After(deadline) {
+			t.Fatalf("after the sibling was made: %q, Vary %q", body, vary)
+		}
+		time.Sleep(50 * time.Millisecond) // a poll interval, not a synchronisation
+	}
+	os.Remove(filepath.Join(dir, "a.js.gz"))
+	if body, _ := get(); body != "plain" {
+		t.Fatalf("after the sibling was removed: %q", body)
 	}
 }
 

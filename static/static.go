@@ -14,10 +14,11 @@
 // edge: directories, dotfiles, malformed paths and ranges.
 //
 // On Unix systems, files of the operating system's ([os.DirFS], the FS of
-// an [os.Root]) are kept open between requests, with their ETag and header fields made
-// once per version of the file, and where the connection is a
-// [biplane.FileSender] (unixsock on Linux) their bytes go from the page
-// cache to the socket with sendfile(2), never copied through the program.
+// an [os.Root]) are kept open between requests, or in memory if small,
+// with their ETag and header fields made once per version of the file,
+// and where the connection is a [biplane.FileSender] (unixsock on Linux)
+// the bytes of the open ones go from the page cache to the socket with
+// sendfile(2), never copied through the program.
 //
 // Reading a file is a blocking call. For files in memory ([embed.FS],
 // [testing/fstest.MapFS]) it is a copy. For files on disk ([os.DirFS]) each
@@ -109,19 +110,24 @@ import (
 // # Open files
 //
 // On Unix systems, files of the operating system's, from an FS that is an
-// [fs.StatFS] (as os.DirFS and an os.Root's are), are kept open after
-// their response, up to 128 at a time, so that the next request for one
-// needs the Stat it makes in any case and no open, read or close; their
-// ETag, Last-Modified and header fields are made once per version of the
+// [fs.StatFS] (as os.DirFS and an os.Root's are), are kept after their
+// response, up to 128 at a time, so that the next request for one needs
+// the Stat it makes in any case and no open, read or close: open, or for
+// a file of up to 16 KiB, read into memory (2 MiB at most), whose
+// response is then written with its head in one system call. Their ETag,
+// Last-Modified and header fields are made once per version of the
 // file. Each request checks that its name still names the same version
 // (the same device and inode, size and modification time), else the file
-// is opened anew: a file changed in place or replaced is served as it is
-// now, and a removed one is closed and answered 404. Past 128 files, one
-// is closed (once the responses reading it have ended) to make room. A
-// file kept open but not asked for again stays open, and keeps its disk
-// space if it was removed, until it makes room for another. Responses
-// share the open file: each reads it at its own offset (ReadAt), or the
-// transport sends from there with sendfile(2) ([biplane.FileSender]).
+// is opened anew: a file changed or replaced is served as it is now, and
+// a removed one is forgotten and answered 404. (A change that keeps the
+// size and the modification time to the nanosecond goes unnoticed by a
+// file kept in memory, as by the ETag.) Past 128 files, one is forgotten,
+// an open one closed once the responses reading it have ended, to make
+// room. A file kept open but not asked for again stays open, and keeps
+// its disk space if it was removed, until it makes room for another.
+// Responses share an open file: each reads it at its own offset (ReadAt),
+// or the transport sends from there with sendfile(2)
+// ([biplane.FileSender]).
 // Other files are opened for each request, and closed after it.
 //
 // # Precompressed files
@@ -133,7 +139,9 @@ import (
 // gzip bytes, the representation selected (RFC 9110 §14.1.2). Responses
 // for a name that has such a sibling carry "Vary: Accept-Encoding",
 // whichever file they send. "name" itself must exist: a lone .gz is served
-// only under its own name, as application/gzip.
+// only under its own name, as application/gzip. For a file kept open or
+// in memory (see Open files), that it has no .gz sibling is remembered
+// for a second: a sibling made meanwhile is served once it has passed.
 //
 // The zero Server answers GET and HEAD with 404. Set the fields before
 // the first request and do not change them after; a Server may then serve
@@ -322,12 +330,14 @@ func (s *Server) serve(r *biplane.Request, method, name string, f fs.File, fi fs
 	ctype := s.contentType(name)
 	served := name
 	gzip, vary := false, false
-	if !s.NoGzip {
-		var gzName string
-		if v, ok := f.(*view); ok {
-			gzName = v.e.gzName
-		} else {
-			gzName = name + ".gz"
+	var kept *entry
+	if v, ok := f.(*view); ok {
+		kept = v.e
+	}
+	if !s.NoGzip && (kept == nil || kept.mayHaveGz()) {
+		gzName := name + ".gz"
+		if kept != nil {
+			gzName = kept.gzName
 		}
 		if requestAcceptsGzip(r) {
 			if gf, gfi, err := s.open(gzName); err == nil {
@@ -337,6 +347,9 @@ func (s *Server) serve(r *biplane.Request, method, name string, f fs.File, fi fs
 			}
 		} else if gfi, err := fs.Stat(s.FS, gzName); err == nil && gfi.Mode().IsRegular() {
 			vary = true
+		}
+		if kept != nil && !vary {
+			kept.noGz()
 		}
 	}
 	// The ETag and header fields: a kept file's, made once per version,
@@ -376,7 +389,7 @@ func (s *Server) serve(r *biplane.Request, method, name string, f fs.File, fi fs
 	// RFC 9110 §14.2: Range is defined for GET only; HEAD ignores it.
 	rng := r.Header("Range")
 	if rng == nil || method != "GET" || !ifRange(r, tag, mod) {
-		return resp
+		return inMemory(resp)
 	}
 	start, end, res := parseRange(rng, size)
 	switch res {
@@ -393,7 +406,7 @@ func (s *Server) serve(r *biplane.Request, method, name string, f fs.File, fi fs
 	case rangeOK:
 		part, ok := section(f, start, end+1)
 		if !ok {
-			return resp // neither a Seeker nor a ReaderAt: the whole file
+			return inMemory(resp) // neither a Seeker nor a ReaderAt: the whole file
 		}
 		cr := make([]byte, 0, 64)
 		cr = append(cr, "bytes "...)
@@ -406,7 +419,7 @@ func (s *Server) serve(r *biplane.Request, method, name string, f fs.File, fi fs
 		resp.Stream, resp.Length = part, end+1-start
 		resp.Header = append(resp.Header, biplane.Field{Name: "Content-Range", Value: string(cr)})
 	}
-	return resp
+	return inMemory(resp)
 }
 
 // section returns a reader of f's bytes [start, end) that closes f when
