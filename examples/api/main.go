@@ -53,6 +53,7 @@ import (
 	"time"
 
 	"github.com/biplane-go/biplane"
+	"github.com/biplane-go/biplane/internal/clf"
 	"github.com/biplane-go/biplane/unixsock"
 	"github.com/biplane-go/biplane/web"
 )
@@ -94,7 +95,7 @@ func main() {
 		},
 	}
 	if *logging {
-		srv.OnResponse = newLogger(os.Stdout).log
+		srv.OnResponse = clf.New(os.Stdout).Log
 	}
 	if *token == "" {
 		fmt.Fprintln(os.Stderr, "api: no -token: PUT /config is refused")
