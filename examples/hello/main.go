@@ -32,18 +32,17 @@
 package main
 
 import (
-	"bufio"
 	"flag"
 	"fmt"
 	"net/netip"
 	"os"
 	"os/signal"
-	"strconv"
 	"sync"
 	"syscall"
 	"time"
 
 	"github.com/biplane-go/biplane"
+	"github.com/biplane-go/biplane/internal/clf"
 	"github.com/biplane-go/biplane/mdns"
 	"github.com/biplane-go/biplane/unixsock"
 )
@@ -86,7 +85,7 @@ func main() {
 		// Mux is read-only once built, so the loops can share it.
 		srvs[i] = &biplane.Server{Listener: ln, Handler: &mux, Limits: lim}
 		if *logging {
-			srvs[i].OnResponse = newLogger().log
+			srvs[i].OnResponse = clf.New(os.Stdout).Log
 		}
 		if i == 0 {
 			first = ln
@@ -126,51 +125,6 @@ func main() {
 			os.Exit(1)
 		}
 	}
-}
-
-// A logger writes Common Log Format lines for one loop, through a buffer
-// that it flushes once a line is complete, so that a line is never split
-// between loops.
-type logger struct {
-	w    *bufio.Writer
-	line []byte
-}
-
-func newLogger() *logger { return &logger{w: bufio.NewWriterSize(os.Stdout, 4096)} }
-
-// log writes ri as a line of Common Log Format: host ident authuser
-// [date] "request line" status bytes, where bytes counts the whole
-// response, head included. Fields the server did not have (a request
-// refused before its line was read) are "-". It writes each line at once,
-// a small write to standard output; a server that logs to a slow device
-// should hand lines to a goroutine instead, since the loop must not block.
-func (l *logger) log(ri *biplane.ResponseInfo) {
-	b := l.line[:0]
-	if ri.Remote.IsValid() {
-		b = ri.Remote.Addr().AppendTo(b)
-	} else {
-		b = append(b, '-')
-	}
-	b = append(b, " - - ["...)
-	b = time.Now().AppendFormat(b, "02/Jan/2006:15:04:05 -0700")
-	b = append(b, "] \""...)
-	if len(ri.Method) > 0 {
-		b = append(b, ri.Method...)
-		b = append(b, ' ')
-		b = append(b, ri.Target...)
-		b = append(b, ' ')
-		b = append(b, ri.Proto...)
-	} else {
-		b = append(b, '-')
-	}
-	b = append(b, "\" "...)
-	b = strconv.AppendInt(b, int64(ri.Status), 10)
-	b = append(b, ' ')
-	b = strconv.AppendInt(b, ri.Bytes, 10)
-	b = append(b, '\n')
-	l.w.Write(b)
-	l.w.Flush()
-	l.line = b
 }
 
 // newResponder joins the mDNS group on the interface named ifname and
