@@ -52,9 +52,10 @@
 #     per request, and server and client CPU per request;
 #   - uploads: 1 MiB (wrk -c16) and 64 MiB (wrk -c2) request bodies POSTed
 #     by wrk (upload.lua) to ./upload, biplane's server taking them
-#     buffered and streamed to a Receiver, and to peers/nethttp-upload
-#     (net/http reading r.Body to io.Discard): MiB/s and server CPU per
-#     MiB. The floor serves only its canned hello, so it is in neither.
+#     buffered and streamed to a Receiver (also with a 64 KiB read
+#     buffer), and to peers/nethttp-upload (net/http reading r.Body to
+#     io.Discard): MiB/s and server CPU per MiB. The floor serves only its
+#     canned hello, so it is in neither.
 #
 # --base REV adds "biplane-base", examples/hello built from git revision
 # REV (a worktree under --out), run beside today's biplane in every phase
@@ -807,6 +808,9 @@ uploads_run() { # round server
 	nethttp) ARGV=("$BIN/nethttp-upload" -addr "$ADDR") ;;
 	biplane-buffered) ARGV=("$BIN/upload" -addr "$ADDR") path=/buffered ;;
 	biplane-stream) ARGV=("$BIN/upload" -addr "$ADDR") path=/stream ;;
+	# The same with a 64 KiB read buffer, which a streamed body passes
+	# through: what the default 4 KiB costs.
+	biplane-stream-rb64k) ARGV=("$BIN/upload" -addr "$ADDR" -read-buffer 65536) path=/stream ;;
 	esac
 	ns_new
 	run_bg $SERVER_CPU 1 "$log.server" "${ARGV[@]}"
@@ -823,12 +827,12 @@ uploads_run() { # round server
 	done
 	stop "$PID"
 	ns_del "$NS"
-	printf '  round %d %-16s%s\n' "$r" "$s" "$line"
+	printf '  round %d %-20s%s\n' "$r" "$s" "$line"
 }
 
 if has_phase uploads; then
 	echo "== uploads: ${UPLOADS[*]}, $FILE_ROUNDS rounds (at ${SECONDS}s)"
-	UPLOAD_SERVERS=(nethttp biplane-buffered biplane-stream)
+	UPLOAD_SERVERS=(nethttp biplane-buffered biplane-stream biplane-stream-rb64k)
 	for ((r = 1; r <= FILE_ROUNDS; r++)); do
 		n=${#UPLOAD_SERVERS[@]}
 		for ((i = 0; i < n; i++)); do

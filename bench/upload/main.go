@@ -11,7 +11,9 @@
 //
 //	go run ./upload -addr 127.0.0.1:8000
 //
-// The limits are the defaults otherwise. It prints "upload: serving on
+// The limits are the defaults otherwise; -read-buffer sets
+// Limits.ReadBufferSize, the connection's read buffer, which a streamed
+// body passes through (4 KiB by default). It prints "upload: serving on
 // http://ADDR/" once it listens, and exits 0 on SIGTERM or SIGINT.
 package main
 
@@ -30,6 +32,7 @@ import (
 func main() {
 	addr := flag.String("addr", "127.0.0.1:8000", "address to listen on")
 	maxBody := flag.Int("max-body", 65<<20, "Limits.MaxBodyBytes, for /buffered; /stream takes up to 1 GiB")
+	readBuffer := flag.Int("read-buffer", 0, "Limits.ReadBufferSize; 0 means the default (4 KiB)")
 	flag.Parse()
 
 	ln, err := unixsock.Listen("tcp", *addr)
@@ -45,7 +48,7 @@ func main() {
 		r.LimitBody(biplane.BodyLimits{MaxBytes: 1 << 30})
 		return biplane.Response{Receive: new(counter)}
 	}))
-	srv := &biplane.Server{Listener: ln, Handler: &mux, Limits: biplane.Limits{MaxBodyBytes: *maxBody}}
+	srv := &biplane.Server{Listener: ln, Handler: &mux, Limits: biplane.Limits{MaxBodyBytes: *maxBody, ReadBufferSize: *readBuffer}}
 	stop := make(chan os.Signal, 1)
 	signal.Notify(stop, syscall.SIGINT, syscall.SIGTERM)
 	go func() {
