@@ -228,7 +228,7 @@ func (c *Client) Check(draining bool) error {
 				return fmt.Errorf("client %d, exchange %d (%s): error %d without a close", c.ID, i, x.Name, r.status)
 			}
 		case r.status != x.Want.Status:
-			return fmt.Errorf("client %d, exchange %d (%s): got %d, want %d: %q", c.ID, i, x.Name, r.status, x.Want.Status, clip(r.body))
+			return fmt.Errorf("client %d, exchange %d (%s): got %d, want %d: %q; %s", c.ID, i, x.Name, r.status, x.Want.Status, clip(r.body), c.state())
 		case x.Want.Body != nil && !bytes.Equal(r.body, x.Want.Body):
 			return fmt.Errorf("client %d, exchange %d (%s): body %q, want %q", c.ID, i, x.Name, clip(r.body), clip(x.Want.Body))
 		case x.Want.Close && !r.close:
@@ -368,6 +368,10 @@ func dechunk(b []byte) (int, []byte, error) {
 
 // state describes the client, for failures.
 func (c *Client) state() string {
-	return fmt.Sprintf("behaviour %d, sent %d of %d bytes, left %v, server FIN %v, closed %v",
-		c.Behaviour, c.sent, len(c.all()), c.left, c.Conn.serverFIN, c.Conn.serverClosed)
+	var names []string
+	for _, x := range c.Exchanges {
+		names = append(names, fmt.Sprintf("%s (%d bytes)", x.Name, len(x.Req)))
+	}
+	return fmt.Sprintf("behaviour %d, stalled %v, sent %d of %d bytes, left %v, server FIN %v, closed %v; exchanges %s",
+		c.Behaviour, c.stalled, c.sent, len(c.all()), c.left, c.Conn.serverFIN, c.Conn.serverClosed, strings.Join(names, ", "))
 }
