@@ -978,6 +978,15 @@ func (c *conn) timeout() {
 	s, ex := c.s, c.ex
 	switch c.timeKind {
 	case timeRequest:
+		if c.state == stateReceive && ex != nil && ex.body.pend > 0 && !c.held {
+			// The body is here, decoded, waiting for its receiver: the
+			// lateness is the loop's, not the client's (a step that came
+			// late). Hand it on rather than blame the client.
+			ex.body.restart(s.now)
+			s.setDeadline(c, ex.body.deadline(), timeRequest)
+			s.enqueue(c)
+			return
+		}
 		waiting := ex != nil && !ex.pending() &&
 			(c.state == stateBody || c.state == stateReceive || (c.state == stateHead && ex.r < ex.w))
 		if waiting {

@@ -180,7 +180,24 @@ func TestSim(t *testing.T) {
 	t.Logf("%d seeds, %d steps simulated in %v: %.0f seeds/s, %.0f steps/s", seeds, steps, el.Round(time.Millisecond),
 		float64(seeds)/el.Seconds(), float64(steps)/el.Seconds())
 	if out := os.Getenv("SIM_REPORT"); out != "" {
-		os.WriteFile(out, []byte(strconv.Itoa(seeds)+" "+strconv.Itoa(steps)+" "+el.String()+"\n"), 0o644)
+		os.WriteFile(out, []byte(strconv.Itoa(seeds)+" "+strconv.Itoa(steps)+" "+strconv.FormatFloat(el.Seconds(), 'f', 1, 64)+"\n"), 0o644)
+	}
+}
+
+// simRegressions are seeds that once failed, each with what it found.
+var simRegressions = []struct {
+	seed uint64
+	what string
+}{
+	{14111, "a body decoded and waiting for its receiver answered 408 when a late step let its deadline pass"},
+}
+
+// TestSimRegressions replays the seeds that once failed.
+func TestSimRegressions(t *testing.T) {
+	for _, r := range simRegressions {
+		if _, err := runSim(r.seed, nil); err != nil {
+			t.Errorf("%s: %v", r.what, err)
+		}
 	}
 }
 

@@ -56,7 +56,7 @@ if [[ $faults == 0 ]]; then
 	fi
 	read -r n steps elapsed <"$tmp/report"
 	secs=$(($(date +%s) - start))
-	echo "sim: PASS $n seeds from $first, $steps steps simulated in $elapsed ($(awk -v n="$n" -v s="$elapsed" 'BEGIN {sub(/s$/, "", s); printf "%.1f", n / (s + 0)}') seeds/s; ${secs}s with the build)"
+	echo "sim: PASS $n seeds from $first, $steps steps simulated in ${elapsed}s ($(awk -v n="$n" -v s="$elapsed" 'BEGIN {printf "%.1f", n / s}') seeds/s, $(awk -v n="$steps" -v s="$elapsed" 'BEGIN {printf "%.0f", n / s}') steps/s; ${secs}s with the build)"
 	exit 0
 fi
 
