@@ -42,10 +42,12 @@ type stream struct {
 }
 
 // sendFileMax is the most of a file queued at once: one round of a
-// connection sends no more, so that a step stays short. 64 KiB, what one
-// segmentation offload takes, costs about 10 µs to send on loopback;
-// larger pieces sent no faster when measured.
-const sendFileMax = 64 << 10
+// connection sends no more, so that a step stays bounded, as a write of a
+// large Body is by the socket's buffer. A piece of 256 KiB takes about
+// 35 µs on loopback, and eight rounds about 300 µs when the peer reads as
+// fast; 64 KiB pieces cost 60% more CPU per MiB sent (each sendfile call
+// has a fixed cost), 1 MiB ones 15% less.
+const sendFileMax = 256 << 10
 
 // sendFrom makes st a file stream, if nc is a FileSender and r says it is
 // a section of a file.

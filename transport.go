@@ -190,7 +190,7 @@ type AcceptCloser interface {
 // saying that the stream is Length bytes of the regular file open as fd,
 // from offset off (static.Server's files on disk say so): once its head is
 // queued, the server sends them with SendFile, the head in the same call,
-// in pieces of at most 64 KiB, one per round of the connection, under the
+// in pieces of at most 256 KiB, one per round of the connection, under the
 // write timeout of any output. It never calls the Stream's Read then, and
 // the descriptor must stay open until the server closes the Stream.
 // Without a FileSender, the server reads the Stream into its write buffer

@@ -29,9 +29,9 @@ import (
 )
 
 // fileSizes are sizes around the edges of the server's write buffer
-// (4 KiB) and of the pieces a file is sent in (64 KiB), and larger than
-// loopback's socket buffers.
-var fileSizes = []int{1, 4095, 4096, 4097, 64<<10 - 1, 64 << 10, 64<<10 + 1, 1<<20 + 1234, 9<<20 + 3}
+// (4 KiB), of the files kept in memory (16 KiB) and of the pieces a file
+// is sent in (256 KiB), and larger than loopback's socket buffers.
+var fileSizes = []int{1, 4095, 4096, 4097, 16 << 10, 16<<10 + 1, 256<<10 - 1, 256 << 10, 256<<10 + 1, 1<<20 + 1234, 9<<20 + 3}
 
 // sizedSite writes a file "sN.bin" of N pattern bytes for each of
 // fileSizes, and an empty one, into a new directory, and returns it.

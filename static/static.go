@@ -23,7 +23,7 @@
 // Reading a file is a blocking call. For files in memory ([embed.FS],
 // [testing/fstest.MapFS]) it is a copy. For files on disk ([os.DirFS]) each
 // read of at most one write buffer (4 KiB by default), or each piece that
-// sendfile sends (64 KiB at most), returns at once from the page cache,
+// sendfile sends (256 KiB at most), returns at once from the page cache,
 // but a cold file waits for the disk, and that wait delays the whole
 // loop: serve from a local disk, not a network file system, where the
 // loop has deadlines to keep.

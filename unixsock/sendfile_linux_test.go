@@ -93,7 +93,7 @@ func TestSendFile(t *testing.T) {
 				// with more, which corks a TCP socket until the last.
 				head, off, n := []byte(tc.head), tc.off, tc.n
 				for n > 0 {
-					piece := min(n, 64<<10)
+					piece := min(n, 256<<10)
 					if err := sendFile(t, l, c, head, f.Fd(), off, piece, piece < n); err != nil {
 						t.Fatalf("SendFile(%q, %d, %d): %v", head, off, piece, err)
 					}
