@@ -7,9 +7,9 @@ import (
 )
 
 // This file is the whole contract between the server and a transport: the
-// two interfaces every transport implements ([Listener], [Conn]), the five
+// two interfaces every transport implements ([Listener], [Conn]), the six
 // the server looks for and what it does without each ([Waiter], [Waker],
-// [AcceptCloser], [CloseWriter], [VectorWriter]), and the rules all of them
+// [AcceptCloser], [CloseWriter], [VectorWriter], [FileSender]), and the rules all of them
 // keep, stated once on [Listener] and [Conn]. Package
 // internal/transporttest checks them; every transport in this module runs
 // it.
