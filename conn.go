@@ -748,12 +748,8 @@ func (c *conn) queue(req *Request, resp *Response, why string) bool {
 	default:
 		why = closeHandler
 	}
-	var date []byte
-	if !s.NoDate {
-		date = s.date[:]
-	}
 	before := len(ex.wbuf)
-	w := appendHead(ex.wbuf, resp, &h, date)
+	w := appendHead(ex.wbuf, resp, &h, s.dateValue())
 	body := resp.Body
 	if h.noBody {
 		body = nil
@@ -845,13 +841,9 @@ func (c *conn) abortReceiver(rc Receiver, err error) {
 func (c *conn) queueError(status int, reason, extra string) {
 	s, ex := c.s, c.ex
 	s.stats.countRefused(status)
-	var date []byte
-	if !s.NoDate {
-		date = s.date[:]
-	}
 	before := len(ex.wbuf)
 	ct, body := s.refusal(status, reason)
-	ex.wbuf = appendError(ex.wbuf, status, ct, body, extra, date)
+	ex.wbuf = appendError(ex.wbuf, status, ct, body, extra, s.dateValue())
 	ex.out = nil
 	if s.OnResponse != nil {
 		l := &ex.line

@@ -159,6 +159,15 @@ func (s *Server) tick() {
 	s.dateAt = s.now + int64(time.Second) - int64(t.Nanosecond())
 }
 
+// dateValue returns the Date field's value for a response, or nil with
+// NoDate.
+func (s *Server) dateValue() []byte {
+	if s.NoDate {
+		return nil
+	}
+	return s.date[:]
+}
+
 // Step does one bounded round of work and returns without blocking: it
 // collects readiness, accepts up to a few dozen connections, advances up to
 // a few dozen ready ones and expires due deadlines. Like bufio.Scanner's
