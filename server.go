@@ -8,10 +8,11 @@ import (
 )
 
 // Per-step bounds: what one call of Step may do at most, so that a step's
-// cost does not grow with the number of connections.
+// cost does not grow with the number of connections. Server.StepConns
+// lowers the first three (Server.budget).
 const (
 	stepAccepts  = 32 // connections accepted
-	stepConns    = 64 // connections advanced, unless Server.StepConns says
+	stepConns    = 64 // connections advanced
 	stepTimers   = 64 // deadlines expired
 	connRounds   = 8  // read/process/write rounds for one connection
 	maxRejecting = 64 // connections being answered 503 at once
@@ -68,9 +69,11 @@ type Server struct {
 	// (RFC 9110 §6.6.1 forbids it to them).
 	NoDate bool
 
-	// StepConns bounds the connections one [Server.Step] advances, and so
-	// how long a step can keep the caller's own work waiting: each costs a
-	// few microseconds on a server-class core. Fewer per step means more
+	// StepConns bounds the connections one [Server.Step] advances, and
+	// also the connections it accepts and the deadlines it acts on (32 and
+	// 64 at most), and so how long a step can keep the caller's own work
+	// waiting: each costs a few microseconds on a server-class core, an
+	// accept or a close by timeout the most. Fewer per step means more
 	// steps, each with its own readiness check, for the same work. A loop
 	// whose timer must fire within tens of microseconds under load sets it
 	// low (4, say). If zero, 64 is used.
@@ -92,6 +95,7 @@ type Server struct {
 	head, tail *conn // ready queue
 	nready     int
 	timers     []*conn
+	expireCut  bool // the last expire stopped at its bound, deadlines perhaps still due
 	free       []*exchange
 	made       int // exchanges made: in the pool or held by connections
 	events     []Conn
@@ -188,11 +192,7 @@ func (s *Server) Step() bool {
 	s.accept()
 	// Each connection queued now is advanced at most once in this step;
 	// those that requeue themselves wait for the next.
-	limit := s.StepConns
-	if limit <= 0 {
-		limit = stepConns
-	}
-	for n := min(s.nready, limit); n > 0 && !s.done; n-- {
+	for n := min(s.nready, s.budget(stepConns)); n > 0 && !s.done; n-- {
 		s.dequeue().advance()
 	}
 	s.expire()
@@ -397,12 +397,23 @@ func (s *Server) lookup(nc Conn) *conn {
 	return s.byNC[nc]
 }
 
+// budget returns a step's bound for one kind of work: def, or StepConns
+// if that is lower. A loop that asks for short steps gets them whatever
+// the work: a burst of new connections or a wave of idle timeouts is
+// spread over steps as its requests are.
+func (s *Server) budget(def int) int {
+	if s.StepConns > 0 {
+		return min(def, s.StepConns)
+	}
+	return def
+}
+
 // accept takes up to stepAccepts new connections.
 func (s *Server) accept() {
 	if s.draining || (s.waiter != nil && !s.acceptable) || s.now < s.acceptAt {
 		return
 	}
-	for range stepAccepts {
+	for range s.budget(stepAccepts) {
 		nc, err := s.Listener.Accept()
 		if err == ErrWouldBlock {
 			s.acceptable = false
@@ -604,9 +615,13 @@ func (s *Server) dequeue() *conn {
 	return c
 }
 
-// expire acts on up to stepTimers due deadlines.
+// expire acts on up to stepTimers due deadlines (fewer with StepConns),
+// and repositions up to stepTimers whose deadline has moved later: that
+// costs a heap sift, not a timeout's system calls.
 func (s *Server) expire() {
-	for range stepTimers {
+	acts, moves := s.budget(stepTimers), stepTimers
+	s.expireCut = false
+	for acts > 0 && moves > 0 {
 		if len(s.timers) == 0 || s.done {
 			return
 		}
@@ -618,9 +633,12 @@ func (s *Server) expire() {
 			// The deadline moved later since it was placed: reposition.
 			c.heapKey = c.deadline
 			s.siftDown(0)
+			moves--
 			continue
 		}
 		s.heapRemove(c)
 		c.timeout()
+		acts--
 	}
+	s.expireCut = true
 }

@@ -150,3 +150,60 @@ func TestWriteDeadline(t *testing.T) {
 		t.Fatal("a stalled reader was not closed")
 	}
 }
+
+// manyListener hands out n silent connections, as a burst of clients that
+// connect and send nothing.
+type manyListener struct{ n int }
+
+func (l *manyListener) Accept() (Conn, error) {
+	if l.n == 0 {
+		return nil, ErrWouldBlock
+	}
+	l.n--
+	return &feedConn{}, nil
+}
+func (l *manyListener) Close() error { return nil }
+
+// TestStepBudget: StepConns bounds what one step accepts and how many
+// deadlines it acts on, not only the connections it advances, so a burst
+// of connections or a wave of timeouts is spread over steps.
+func TestStepBudget(t *testing.T) {
+	for _, tc := range []struct {
+		stepConns, conns int
+		perStep          int // accepted, and closed by timeout, in one step
+	}{
+		{stepConns: 3, conns: 10, perStep: 3},
+		{stepConns: 1, conns: 5, perStep: 1},
+		{stepConns: 0, conns: 100, perStep: stepAccepts}, // the default
+		{stepConns: 100, conns: 100, perStep: stepAccepts},
+	} {
+		clk := &fakeClock{t: time.Unix(1e9, 0)}
+		srv := &Server{
+			Listener: &manyListener{n: tc.conns}, NoDate: true, Clock: clk.now, StepConns: tc.stepConns,
+			Limits: Limits{RequestTimeout: time.Second, MaxConns: 1000},
+		}
+		srv.Step()
+		if got := srv.Conns(); got != tc.perStep {
+			t.Errorf("StepConns %d: first step accepted %d of %d, want %d", tc.stepConns, got, tc.conns, tc.perStep)
+		}
+		for i := 0; srv.Conns() < tc.conns && i < tc.conns; i++ {
+			srv.Step()
+		}
+		if srv.Conns() != tc.conns {
+			t.Fatalf("StepConns %d: %d of %d accepted", tc.stepConns, srv.Conns(), tc.conns)
+		}
+		clk.advance(2 * time.Second) // every request deadline passed
+		srv.Step()
+		closed := tc.conns - srv.Conns()
+		wantClosed := min(tc.conns, tc.perStep)
+		if tc.stepConns == 0 || tc.stepConns > stepTimers {
+			wantClosed = min(tc.conns, stepTimers)
+		}
+		if closed != wantClosed {
+			t.Errorf("StepConns %d: one step closed %d of %d timed-out connections, want %d", tc.stepConns, closed, tc.conns, wantClosed)
+		}
+		if err := srv.CheckInvariants(); err != nil {
+			t.Errorf("StepConns %d: %v", tc.stepConns, err)
+		}
+	}
+}
