@@ -10,6 +10,7 @@ const (
 	cTarget             // pchar / "/" / "?" minus "%", RFC 3986 §3.3–3.4
 	cHex                // HEXDIG
 	cAuth               // unreserved / sub-delims / ":" / "[" / "]", RFC 3986 §3.2 without "@" and "%"
+	cHost               // reg-name and IPv4address: unreserved / sub-delims, RFC 3986 §3.2.2, without "%"
 )
 
 var chars = func() (t [256]uint8) {
@@ -32,6 +33,9 @@ var chars = func() (t [256]uint8) {
 		}
 		if unreserved || subDelim || containsByte(":[]", b) {
 			t[c] |= cAuth
+		}
+		if unreserved || subDelim {
+			t[c] |= cHost
 		}
 		if '0' <= b && b <= '9' || 'a' <= b && b <= 'f' || 'A' <= b && b <= 'F' {
 			t[c] |= cHex

@@ -204,8 +204,16 @@ func (p *Parser) requestLine(line []byte, off int32) error {
 	return p.requestTarget(target, tOff)
 }
 
+// http11 is "HTTP/1.1" read as a little-endian uint64.
+const http11 = 'H' | 'T'<<8 | 'T'<<16 | 'P'<<24 | '/'<<32 | '1'<<40 | '.'<<48 | '1'<<56
+
 // version parses HTTP-version = "HTTP" "/" DIGIT "." DIGIT (RFC 9112 §2.3).
 func (p *Parser) version(v []byte) error {
+	if len(v) == 8 && uint64(v[0])|uint64(v[1])<<8|uint64(v[2])<<16|uint64(v[3])<<24|
+		uint64(v[4])<<32|uint64(v[5])<<40|uint64(v[6])<<48|uint64(v[7])<<56 == http11 {
+		p.req.minor = 1 // the usual case, in one comparison
+		return nil
+	}
 	if len(v) != 8 || !eqString(v[:5], "HTTP/") || v[6] != '.' ||
 		v[5] < '0' || v[5] > '9' || v[7] < '0' || v[7] > '9' {
 		return protoErr(400, "malformed HTTP version", v)
@@ -403,7 +411,7 @@ func (p *Parser) special(name, value []byte) error {
 // §7.2, RFC 3986 §3.2.2–3.2.3), or empty. uri-host is an IP-literal in
 // brackets, or a reg-name or IPv4 address, neither of which holds ':'.
 func validHost(v []byte) bool {
-	host, port := v, []byte(nil)
+	var port []byte
 	if len(v) > 0 && v[0] == '[' {
 		end := indexByte(v, ']')
 		if end < 2 {
@@ -414,19 +422,23 @@ func validHost(v []byte) bool {
 				return false // IPv6address; IPvFuture is not accepted
 			}
 		}
-		host, port = nil, v[end+1:]
+		port = v[end+1:]
 		if len(port) > 0 {
 			if port[0] != ':' {
 				return false
 			}
 			port = port[1:]
 		}
-	} else if i := indexByte(v, ':'); i >= 0 {
-		host, port = v[:i], v[i+1:]
-	}
-	for _, c := range host {
-		if chars[c]&cAuth == 0 || c == ':' || c == '[' || c == ']' {
-			return false
+	} else {
+		// reg-name or IPv4address up to the port's colon, in one pass.
+		for i, c := range v {
+			if chars[c]&cHost == 0 {
+				if c != ':' {
+					return false
+				}
+				port = v[i+1:]
+				break
+			}
 		}
 	}
 	for _, c := range port {
