@@ -5,6 +5,8 @@ package unixsock_test
 import (
 	"errors"
 	"fmt"
+	"net"
+	"runtime"
 	"syscall"
 	"testing"
 
@@ -143,5 +145,48 @@ func BenchmarkRoundTrip(b *testing.B) {
 				})
 			}
 		}
+	}
+}
+
+// TestAcceptAllocs: accepting a TCP connection allocates its Conn and
+// nothing else on Linux (accept4 is a raw call into the Listener's own
+// address buffer), so an accept leaves no garbage behind.
+func TestAcceptAllocs(t *testing.T) {
+	if runtime.GOOS != "linux" || runtime.GOARCH == "386" {
+		t.Skip("accept4 is a raw system call on Linux only, except 386")
+	}
+	l, err := unixsock.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	const runs = 50
+	var clients []net.Conn
+	defer func() {
+		for _, c := range clients {
+			c.Close()
+		}
+	}()
+	for range runs + 1 { // AllocsPerRun's warm-up call takes one too
+		c, err := net.Dial("tcp", l.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		clients = append(clients, c)
+	}
+	var failed error
+	allocs := testing.AllocsPerRun(runs, func() {
+		c, err := l.Accept()
+		if err != nil {
+			failed = err // the backlog holds every dialled connection
+			return
+		}
+		c.Close()
+	})
+	if failed != nil {
+		t.Fatal(failed)
+	}
+	if allocs > 1 {
+		t.Errorf("Accept allocates %v times a connection, want 1 (its Conn)", allocs)
 	}
 }

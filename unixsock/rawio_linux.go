@@ -3,6 +3,8 @@
 package unixsock
 
 import (
+	"net/netip"
+	"strconv"
 	"syscall"
 	"unsafe"
 )
@@ -11,7 +13,8 @@ import (
 // accepts is non-blocking. So they are made as raw system calls, which
 // skip the runtime's bookkeeping for a call that might block (entersyscall
 // and exitsyscall: about 400 instructions a call, a tenth of a request's).
-// Wait's epoll_pwait2 and poll, which do block, stay ordinary calls.
+// So is Wait's first look, an epoll_pwait that does not wait; its
+// epoll_pwait2 and poll, which do block, stay ordinary calls.
 
 var zero uintptr // a valid address for a zero-length buffer
 
@@ -41,4 +44,31 @@ func sysSend(fd int, p []byte) (int, syscall.Errno) {
 func sysSendmsg(fd int, msg *syscall.Msghdr) (int, syscall.Errno) {
 	r, _, errno := syscall.RawSyscall(syscall.SYS_SENDMSG, uintptr(fd), uintptr(unsafe.Pointer(msg)), noSignal)
 	return int(r), errno
+}
+
+// accept is accept4(2), its new socket non-blocking and close-on-exec.
+// The peer's address is read from l.rsa, so nothing is allocated: package
+// syscall's Accept4 allocates a Sockaddr for every connection.
+func (l *Listener) accept() (int, netip.AddrPort, error) {
+	l.rsaLen = syscall.SizeofSockaddrAny
+	r, _, errno := syscall.RawSyscall6(syscall.SYS_ACCEPT4, uintptr(l.fd),
+		uintptr(unsafe.Pointer(&l.rsa)), uintptr(unsafe.Pointer(&l.rsaLen)),
+		syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC, 0, 0)
+	if errno != 0 {
+		return -1, netip.AddrPort{}, errno
+	}
+	var remote netip.AddrPort
+	switch l.rsa.Addr.Family {
+	case syscall.AF_INET:
+		sa := (*syscall.RawSockaddrInet4)(unsafe.Pointer(&l.rsa))
+		remote = netip.AddrPortFrom(netip.AddrFrom4(sa.Addr), netPort(sa.Port))
+	case syscall.AF_INET6:
+		sa := (*syscall.RawSockaddrInet6)(unsafe.Pointer(&l.rsa))
+		ip := netip.AddrFrom16(sa.Addr).Unmap()
+		if sa.Scope_id != 0 && ip.Is6() {
+			ip = ip.WithZone(strconv.FormatUint(uint64(sa.Scope_id), 10))
+		}
+		remote = netip.AddrPortFrom(ip, netPort(sa.Port))
+	}
+	return int(r), remote, nil
 }

@@ -2,7 +2,10 @@
 
 package unixsock
 
-import "syscall"
+import (
+	"net/netip"
+	"syscall"
+)
 
 // sysRead is read(2).
 func sysRead(fd int, p []byte) (int, syscall.Errno) {
@@ -25,4 +28,14 @@ func errnoOf(err error) syscall.Errno {
 		return e
 	}
 	return syscall.EIO
+}
+
+// accept is accept4(2), or accept(2) and fcntl(2) where there is no
+// accept4, its new socket non-blocking and close-on-exec.
+func (l *Listener) accept() (int, netip.AddrPort, error) {
+	fd, sa, err := sysAccept(l.fd)
+	if err != nil {
+		return -1, netip.AddrPort{}, err
+	}
+	return fd, addrPort(sa), nil
 }

@@ -175,6 +175,10 @@ type Listener struct {
 	w     waiter // nil once closed
 	wake  waker  // the only field that Wake, from any goroutine, touches
 
+	// rsa and rsaLen receive an accepted peer's address (Linux).
+	rsa    syscall.RawSockaddrAny
+	rsaLen uint32
+
 	// copyBuf is where Conn.SendFile copies a file that sendfile(2)
 	// cannot read; nil until then.
 	copyBuf []byte
@@ -272,7 +276,7 @@ func (l *Listener) Accept() (biplane.Conn, error) {
 		return nil, ErrAcceptClosed
 	}
 	for {
-		fd, sa, err := sysAccept(l.fd)
+		fd, remote, err := l.accept()
 		switch err {
 		case nil:
 		case syscall.EAGAIN:
@@ -286,7 +290,7 @@ func (l *Listener) Accept() (biplane.Conn, error) {
 		}
 		c := &Conn{fd: int32(fd), l: l, want: wantRead}
 		if l.tcp {
-			c.remote = addrPort(sa)
+			c.remote = remote
 			// Best effort, like net's: this fails only if the peer is
 			// already gone (EINVAL on the BSDs), and then Read will say so.
 			syscall.SetsockoptInt(fd, syscall.IPPROTO_TCP, syscall.TCP_NODELAY, 1)
