@@ -62,7 +62,6 @@ type conn struct {
 	nc       Conn
 	ex       *exchange
 	st       *stream // a streamed response or upgraded protocol, while it lasts
-	next     *conn   // in the ready queue
 	deadline int64   // ns since Server.base
 	heapKey  int64   // deadline when last placed in the heap; <= deadline
 	heapIdx  int32   // -1 when not in the heap
@@ -77,6 +76,7 @@ type conn struct {
 	closeAfter, linger bool
 	rejected           bool // over MaxConns; answered 503
 	held               bool // the program holds the connection back until a Wake
+	tagged             bool // nc is a Tagger holding idx, and not in Server.byNC
 }
 
 // An exchange is the buffers and parse state of one connection while it is

@@ -18,8 +18,14 @@ func (s *Server) CheckInvariants() error {
 	if !s.started || s.done {
 		return nil
 	}
-	if len(s.byNC) != len(s.conns) || len(s.timers) != len(s.conns) {
-		return fmt.Errorf("%d conns, %d in the map, %d in the timer heap", len(s.conns), len(s.byNC), len(s.timers))
+	untagged := 0
+	for _, c := range s.conns {
+		if !c.tagged {
+			untagged++
+		}
+	}
+	if len(s.byNC) != untagged || len(s.timers) != len(s.conns) {
+		return fmt.Errorf("%d conns (%d untagged), %d in the map, %d in the timer heap", len(s.conns), untagged, len(s.byNC), len(s.timers))
 	}
 	held, active, rejecting, due := 0, 0, 0, 0
 	lim := s.lim
@@ -28,8 +34,10 @@ func (s *Server) CheckInvariants() error {
 		switch {
 		case c.idx != int32(i):
 			return fmt.Errorf("conn %d has index %d", i, c.idx)
-		case s.byNC[c.nc] != c:
+		case !c.tagged && s.byNC[c.nc] != c:
 			return fmt.Errorf("conn %d is not in the map under its Conn", i)
+		case c.tagged && c.nc.(Tagger).Tag() != uint32(i):
+			return fmt.Errorf("conn %d is tagged %d", i, c.nc.(Tagger).Tag())
 		case c.state == stateClosed:
 			return fmt.Errorf("conn %d is closed but kept", i)
 		case c.heapIdx < 0 || int(c.heapIdx) >= len(s.timers) || s.timers[c.heapIdx] != c:

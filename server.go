@@ -89,10 +89,11 @@ type Server struct {
 	now     int64 // ns since base, read once per step
 
 	conns      []*conn
-	byNC       map[Conn]*conn
-	active     int // open connections, not counting those refused with 503
+	byNC       map[Conn]*conn // connections that are not Taggers
+	active     int            // open connections, not counting those refused with 503
 	rejecting  int
-	head, tail *conn // ready queue
+	ready      []*conn // the ready queue, a ring: nready from index first
+	first      int
 	nready     int
 	timers     []*conn
 	expireCut  bool // the last expire stopped at its bound, deadlines perhaps still due
@@ -253,7 +254,7 @@ func (s *Server) wait(timeout time.Duration) {
 		}
 		return
 	}
-	if s.head != nil || (s.acceptable && s.acceptAt <= s.now) {
+	if s.nready > 0 || (s.acceptable && s.acceptAt <= s.now) {
 		return
 	}
 	s.tick()
@@ -382,10 +383,18 @@ func (s *Server) poll(timeout time.Duration) {
 	s.events = evs[:0]
 }
 
-// lookup finds nc's connection. A few are searched in turn: a map keyed
-// by an interface hashes the key through reflection under TinyGo, and
-// allocates on every lookup.
+// lookup finds nc's connection: by its tag if it is a Tagger, else by
+// searching a few in turn (a map keyed by an interface hashes the key
+// through reflection under TinyGo, and allocates on every lookup), else in
+// the map.
 func (s *Server) lookup(nc Conn) *conn {
+	if t, ok := nc.(Tagger); ok {
+		// A report of a connection closed since finds another, or none.
+		if i := int(t.Tag()); i < len(s.conns) && s.conns[i].nc == nc {
+			return s.conns[i]
+		}
+		return nil
+	}
 	if len(s.conns) <= 8 {
 		for _, c := range s.conns {
 			if c.nc == nc {
@@ -444,7 +453,12 @@ func (s *Server) open(nc Conn) {
 	}
 	c := &conn{s: s, nc: nc, heapIdx: -1, idx: int32(len(s.conns)), rejected: rejected}
 	s.conns = append(s.conns, c)
-	s.byNC[nc] = c
+	if t, ok := nc.(Tagger); ok {
+		c.tagged = true
+		t.SetTag(uint32(c.idx))
+	} else {
+		s.byNC[nc] = c
+	}
 	if rejected {
 		s.rejecting++
 		s.acquire(c)
@@ -466,9 +480,14 @@ func (s *Server) forget(c *conn) {
 	}
 	last := s.conns[len(s.conns)-1]
 	s.conns[c.idx], last.idx = last, c.idx
+	if last.tagged {
+		last.nc.(Tagger).SetTag(uint32(last.idx))
+	}
 	s.conns[len(s.conns)-1] = nil
 	s.conns = s.conns[:len(s.conns)-1]
-	delete(s.byNC, c.nc)
+	if !c.tagged {
+		delete(s.byNC, c.nc)
+	}
 	if c.rejected {
 		s.rejecting--
 	} else {
@@ -588,30 +607,32 @@ func (s *Server) release(c *conn) {
 	s.free = append(s.free, ex)
 }
 
-// enqueue appends c to the ready queue unless it is there already.
+// enqueue appends c to the ready queue unless it is there already. The
+// queue is a ring, its length a power of two, that grows by doubling to
+// the most connections ever ready at once, so that an idle connection
+// pays nothing for it.
 func (s *Server) enqueue(c *conn) {
 	if c.queued || c.state == stateClosed {
 		return
 	}
 	c.queued = true
-	s.nready++
-	if s.tail == nil {
-		s.head = c
-	} else {
-		s.tail.next = c
+	if s.nready == len(s.ready) {
+		ring := make([]*conn, max(2*len(s.ready), 16))
+		n := copy(ring, s.ready[s.first:])
+		copy(ring[n:], s.ready[:s.first])
+		s.ready, s.first = ring, 0
 	}
-	s.tail = c
+	s.ready[(s.first+s.nready)&(len(s.ready)-1)] = c
+	s.nready++
 }
 
 // dequeue removes the first connection from the ready queue.
 func (s *Server) dequeue() *conn {
-	c := s.head
-	s.head = c.next
-	if s.head == nil {
-		s.tail = nil
-	}
-	c.next, c.queued = nil, false
+	c := s.ready[s.first]
+	s.ready[s.first] = nil
+	s.first = (s.first + 1) & (len(s.ready) - 1)
 	s.nready--
+	c.queued = false
 	return c
 }
 

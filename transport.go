@@ -7,9 +7,10 @@ import (
 )
 
 // This file is the whole contract between the server and a transport: the
-// two interfaces every transport implements ([Listener], [Conn]), the six
+// two interfaces every transport implements ([Listener], [Conn]), the seven
 // the server looks for and what it does without each ([Waiter], [Waker],
-// [AcceptCloser], [CloseWriter], [VectorWriter], [FileSender]), and the rules all of them
+// [AcceptCloser], [CloseWriter], [VectorWriter], [FileSender], [Tagger]),
+// and the rules all of them
 // keep, stated once on [Listener] and [Conn]. Package
 // internal/transporttest checks them; every transport in this module runs
 // it.
@@ -197,4 +198,19 @@ type AcceptCloser interface {
 // as any other: the same bytes, with a copy and more system calls.
 type FileSender interface {
 	SendFile(head []byte, fd uintptr, off, n int64, more bool) (int64, error)
+}
+
+// A Tagger is a [Conn] that keeps one number for the server. The server
+// stores its index of the connection there with SetTag when it starts
+// serving it, and again whenever the index changes; Tag returns what
+// SetTag stored last, or 0 before the first. When a [Waiter] reports the
+// connection, the server finds its state by that index in constant time.
+//
+// Without it, the server keeps a map from each Conn to its state: about
+// 40 bytes more per connection (and the map's growth), and an interface
+// hashed for every report. Connections of a transport that serves
+// thousands of them should implement it; it costs a uint32.
+type Tagger interface {
+	Tag() uint32
+	SetTag(tag uint32)
 }

@@ -432,11 +432,10 @@ metric rss_kib nethttp kib "RSS growth per idle keep-alive connection, $CONNS he
 held() { # round server
 	local r=$1 s=$2 log=$OUT/log/r$1-$2 cpid i rss0 rss1
 	ns_new
-	if [[ $s == biplane ]]; then
-		# examples/hello keeps the default MaxConns, 1024; examples/echo
-		# is the same server with a flag for the cap. An idle connection
-		# holds no buffers either way.
-		ARGV=("$BIN/biplane-echo" -addr "$ADDR" -max-conns $((CONNS + 1000)))
+	if [[ $s == biplane || $s == biplane-base ]]; then
+		# The default MaxConns, 1024, would refuse the rest with 503.
+		server_argv "$s"
+		ARGV+=(-max-conns $((CONNS + 1000)))
 	else
 		server_argv "$s"
 	fi

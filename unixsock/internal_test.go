@@ -99,7 +99,7 @@ func TestResolve(t *testing.T) {
 
 func TestConnSize(t *testing.T) {
 	// The documented size; a change here should update Conn's doc comment.
-	if unsafe.Sizeof(uintptr(0)) == 8 && unsafe.Sizeof(Conn{}) != 56 {
-		t.Errorf("Conn is %d bytes, documented as 56", unsafe.Sizeof(Conn{}))
+	if unsafe.Sizeof(uintptr(0)) == 8 && unsafe.Sizeof(Conn{}) != 64 {
+		t.Errorf("Conn is %d bytes, documented as 64", unsafe.Sizeof(Conn{}))
 	}
 }

@@ -412,11 +412,11 @@ const (
 )
 
 // A Conn is a non-blocking stream socket accepted by a [Listener]. It
-// implements [biplane.Conn] and [biplane.CloseWriter], and on Linux (but 386)
-// [biplane.FileSender] ([Conn.SendFile], with sendfile(2)). Like its
-// Listener, it is for one goroutine at a time.
+// implements [biplane.Conn], [biplane.CloseWriter] and [biplane.Tagger],
+// and on Linux (but 386) [biplane.FileSender] ([Conn.SendFile], with
+// sendfile(2)). Like its Listener, it is for one goroutine at a time.
 //
-// A Conn is 56 bytes on 64-bit systems (a 64-byte allocation). On Linux,
+// A Conn is 64 bytes on 64-bit systems. On Linux,
 // the first [Conn.Writev] adds 80 bytes of reusable sendmsg state and 16
 // bytes per buffer in the largest vector written so far.
 type Conn struct {
@@ -437,7 +437,16 @@ type Conn struct {
 	hup bool
 	// corked: SendFile set TCP_CORK, for more of a file to come.
 	corked bool
+	tag    uint32 // the server's, see biplane.Tagger
 }
+
+// Tag returns the number SetTag stored, or 0. It implements
+// [biplane.Tagger], which the server uses to find a reported connection's
+// state without a map.
+func (c *Conn) Tag() uint32 { return c.tag }
+
+// SetTag stores tag for Tag to return.
+func (c *Conn) SetTag(tag uint32) { c.tag = tag }
 
 // Fd returns the connection's file descriptor, or -1 once it is closed. The
 // descriptor stays owned by the Conn: close it with [Conn.Close] only.

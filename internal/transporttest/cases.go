@@ -36,8 +36,9 @@ var cases = []testCase{
 }
 
 // testAccept: Accept returns ErrWouldBlock with nothing pending, one
-// connection per dial, each joined to its own peer, and ErrWouldBlock
-// again once all are taken; a dial after that is reported.
+// connection per dial, each joined to its own peer (and with its own tag,
+// if a Tagger), and ErrWouldBlock again once all are taken; a dial after
+// that is reported.
 func testAccept(e *env) {
 	if c, err := e.accept1(); c != nil || err != biplane.ErrWouldBlock {
 		e.t.Fatalf("Accept with nothing dialed = %v, %v; want nil, ErrWouldBlock", c, err)
@@ -76,6 +77,20 @@ func testAccept(e *env) {
 	}
 	if c, err := e.accept1(); c != nil || err != biplane.ErrWouldBlock {
 		e.t.Fatalf("Accept after every dial was taken = %v, %v; want nil, ErrWouldBlock", c, err)
+	}
+	// A Tagger's tag starts at 0 and is each connection's own.
+	for i, c := range conns {
+		if t, ok := c.(biplane.Tagger); ok {
+			if got := t.Tag(); got != 0 {
+				e.t.Fatalf("a new connection's Tag() = %d, want 0", got)
+			}
+			t.SetTag(uint32(100 + i))
+		}
+	}
+	for i, c := range conns {
+		if t, ok := c.(biplane.Tagger); ok && t.Tag() != uint32(100+i) {
+			e.t.Fatalf("Tag() = %d after SetTag(%d)", t.Tag(), 100+i)
+		}
 	}
 	e.dialPeer()
 	e.accept() // with a Waiter, the dial must be reported
