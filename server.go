@@ -383,23 +383,23 @@ func (s *Server) poll(timeout time.Duration) {
 	s.events = evs[:0]
 }
 
-// lookup finds nc's connection: by its tag if it is a Tagger, else by
-// searching a few in turn (a map keyed by an interface hashes the key
-// through reflection under TinyGo, and allocates on every lookup), else in
-// the map.
+// lookup finds nc's connection: among a few by searching them in turn,
+// else by its tag if it is a Tagger, else in the map. (A map keyed by an
+// interface hashes the key through reflection under TinyGo, and allocates
+// on every lookup.)
 func (s *Server) lookup(nc Conn) *conn {
-	if t, ok := nc.(Tagger); ok {
-		// A report of a connection closed since finds another, or none.
-		if i := int(t.Tag()); i < len(s.conns) && s.conns[i].nc == nc {
-			return s.conns[i]
-		}
-		return nil
-	}
 	if len(s.conns) <= 8 {
 		for _, c := range s.conns {
 			if c.nc == nc {
 				return c
 			}
+		}
+		return nil
+	}
+	if t, ok := nc.(Tagger); ok {
+		// A report of a connection closed since finds another, or none.
+		if i := int(t.Tag()); i < len(s.conns) && s.conns[i].nc == nc {
+			return s.conns[i]
 		}
 		return nil
 	}

@@ -138,3 +138,84 @@ type memAddr struct{}
 
 func (memAddr) Network() string { return "mem" }
 func (memAddr) String() string  { return "mem" }
+
+// TestManyConns: with more connections than the server searches in turn,
+// a report finds its connection by its tag (unixsock's Conn is a Tagger)
+// or in the map (the same listener, its Conns' Tag hidden), also after
+// connections in the middle of the server's list have closed and others
+// moved into their places.
+func TestManyConns(t *testing.T) {
+	for _, hide := range []bool{false, true} {
+		t.Run(map[bool]string{false: "tagged", true: "map"}[hide], func(t *testing.T) {
+			ln, err := unixsock.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			var l biplane.Listener = ln
+			if hide {
+				l = untaggedListener{ln}
+			}
+			hs := servertest.StartOn(t, &biplane.Server{Listener: l, Handler: echo}, ln.Addr().String())
+			const n = 24
+			conns := make([]*servertest.Conn, n)
+			for i := range conns {
+				conns[i] = hs.Dial(t)
+			}
+			hs.WaitConns(t, n)
+			for round := range 3 {
+				// Answered last-dialled first, so reports come in an order
+				// of their own.
+				for i := n - 1; i >= 0; i-- {
+					if conns[i] == nil {
+						continue
+					}
+					body := strconv.Itoa(round*100 + i)
+					conns[i].Send("POST / HTTP/1.1\r\nHost: t\r\nContent-Length: " + strconv.Itoa(len(body)) + "\r\n\r\n" + body)
+				}
+				for i, c := range conns {
+					if c == nil {
+						continue
+					}
+					want := strconv.Itoa(round*100 + i)
+					if resp, got := c.Response("POST"); resp.StatusCode != 200 || got != want {
+						t.Fatalf("round %d, conn %d: got %d %q, want 200 %q", round, i, resp.StatusCode, got, want)
+					}
+				}
+				// Close every third: the server moves its last
+				// connections into their places.
+				for i := round; i < n; i += 3 {
+					if conns[i] != nil {
+						conns[i].Send("GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+						conns[i].Response("GET")
+						conns[i].ExpectEOF()
+						conns[i] = nil
+					}
+				}
+			}
+		})
+	}
+}
+
+// untaggedListener hands out unixsock's Conns without their Tag methods.
+type untaggedListener struct{ *unixsock.Listener }
+
+type untaggedConn struct {
+	biplane.Conn
+}
+
+func (l untaggedListener) Accept() (biplane.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return untaggedConn{c}, nil
+}
+
+func (l untaggedListener) Wait(ready []biplane.Conn, timeout time.Duration) ([]biplane.Conn, bool, error) {
+	start := len(ready)
+	ready, acceptable, err := l.Listener.Wait(ready, timeout)
+	for i := start; i < len(ready); i++ {
+		ready[i] = untaggedConn{ready[i]}
+	}
+	return ready, acceptable, err
+}
