@@ -8,12 +8,14 @@
 # A campaign runs seeds S, S+1, … until N have run or M minutes have
 # passed (whichever is given; M wins), and prints seeds per second and the
 # steps simulated. A failure prints its seed, its step and the command
-# that replays it exactly.
+# that replays it exactly, then shrinks it: it leaves out as many of the
+# seed's clients as it can while the failure stays, and prints that
+# replay too (-sim.drop).
 #
 # -faults copies the repository to a temporary directory once per
 # deliberate fault, plants the fault there with sed (the repository itself
 # is never touched), runs the simulation until it fails, and prints how
-# many seeds it took to find:
+# many seeds it took to find, and to how many clients it shrank:
 #
 #   lost-wake      Wakeup.Wake does not resume a receiver held back
 #   chunk-framing  a chunk's data is taken one byte longer than its size
@@ -96,5 +98,6 @@ for fault in lost-wake chunk-framing stale-deadline ended-twice; do
 	fi
 	why=$(grep -m1 "seed $seed, step" <<<"$out" | sed 's/^ *sim_test.go:[0-9]*: //' | cut -c1-160)
 	echo "sim: fault $fault found at seed $seed (the $((seed - first + 1))th), step $step: $why"
+	grep -m1 -o 'shrunk to [0-9]* of its [0-9]* clients\|not shrunk.*' <<<"$out" | sed 's/^/     /' || true
 done
 exit $unfound

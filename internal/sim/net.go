@@ -116,15 +116,23 @@ func (l *listener) Close() error {
 	return nil
 }
 
+// MaxDelay bounds how long a byte sent stays in flight: reads report it
+// not yet arrived, at random, only until then. A real network delays a
+// segment for a retransmission or two, far less than the server's
+// timeouts; unbounded, a late step plus a read that found nothing would
+// blame a client whose bytes the server never looked for.
+const MaxDelay = time.Second
+
 // A Conn is one simulated TCP connection, seen from the client's side.
 // The server sees it through the biplane.Conn the listener hands out.
 type Conn struct {
 	net *Net
 	id  int
 
-	toServer []byte // sent by the client, not yet read by the server
-	toClient []byte // written by the server, not yet read by the client
-	window   int    // the client's receive buffer: toClient's bound
+	toServer []byte    // sent by the client, not yet read by the server
+	sentAt   time.Time // when the oldest of toServer's bytes was sent
+	toClient []byte    // written by the server, not yet read by the client
+	window   int       // the client's receive buffer: toClient's bound
 
 	accepted     bool
 	clientFIN    bool // the client has shut down its sending side
@@ -147,6 +155,9 @@ func (n *Net) Dial(window int) *Conn {
 func (c *Conn) Send(p []byte) {
 	if c.reset || c.vanished || c.clientFIN {
 		return
+	}
+	if len(c.toServer) == 0 {
+		c.sentAt = c.net.Now
 	}
 	c.toServer = append(c.toServer, p...)
 	c.net.Trace("send", int64(c.id)<<32|int64(len(p)))
@@ -200,7 +211,11 @@ func (s *serverSide) Read(p []byte) (int, error) {
 		return 0, ErrReset
 	case len(c.toServer) == 0 && c.clientFIN:
 		return 0, io.EOF
-	case len(c.toServer) == 0 || c.net.R.IntN(6) == 0:
+	case len(c.toServer) == 0:
+		return 0, biplane.ErrWouldBlock
+	case c.net.R.IntN(6) == 0 && c.net.Now.Sub(c.sentAt) < MaxDelay:
+		// Still in flight. Never for longer than MaxDelay: a loop that
+		// steps late finds every byte sent long enough before.
 		return 0, biplane.ErrWouldBlock
 	}
 	k := min(len(p), len(c.toServer))
