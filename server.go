@@ -417,7 +417,7 @@ func (s *Server) budget(def int) int {
 	return def
 }
 
-// accept takes up to stepAccepts new connections.
+// accept takes up to stepAccepts new connections (fewer with StepConns).
 func (s *Server) accept() {
 	if s.draining || (s.waiter != nil && !s.acceptable) || s.now < s.acceptAt {
 		return
