@@ -621,11 +621,11 @@ steps_run() { # round config
 	local r=$1 c=$2 log=$OUT/steps/$2.r$1 argv line
 	case $c in
 	machine) argv=("$BIN/steps" floor -d "${STEPS_D}s") ;;
-	# The descriptor table is grown before serving (-grow-fds), except
+	# The descriptor table is grown before serving (-reserve-conns: unixsock.Config.Conns), except
 	# with -detail, whose slowest steps then show what growing it costs.
-	stepconns4) argv=("$BIN/steps" -d "${STEPS_D}s" -step-conns 4 -load-cpus $CLIENT_CPU -grow-fds 4096) ;;
+	stepconns4) argv=("$BIN/steps" -d "${STEPS_D}s" -step-conns 4 -load-cpus $CLIENT_CPU -reserve-conns 4096) ;;
 	stepconns4-detail) argv=("$BIN/steps" -d "${STEPS_D}s" -step-conns 4 -load-cpus $CLIENT_CPU -detail -top 16) ;;
-	stepconns64) argv=("$BIN/steps" -d "${STEPS_D}s" -step-conns 64 -load-cpus $CLIENT_CPU -grow-fds 4096) ;;
+	stepconns64) argv=("$BIN/steps" -d "${STEPS_D}s" -step-conns 64 -load-cpus $CLIENT_CPU -reserve-conns 4096) ;;
 	esac
 	ns_new
 	ip netns exec "$NS" "${STEPS_RT[@]}" taskset -c $SERVER_CPU env GOMAXPROCS=1 \

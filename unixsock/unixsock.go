@@ -56,6 +56,21 @@ type Config struct {
 	// to compare them or to test the portable path. Other systems always
 	// use poll(2).
 	UsePoll bool
+
+	// Conns, if positive, readies the Listener for that many connections
+	// open at once, so that accepting one never waits for a table to
+	// grow. The process's table of file descriptors is grown when the
+	// Listener is made: the kernel otherwise grows it when a descriptor
+	// past its end is first taken, and in a threaded process, as every Go
+	// program is, that accept4 waits for an RCU grace period, for
+	// milliseconds, once per doubling. The Listener's own table of
+	// connections is made to size too, instead of being copied as it
+	// doubles. A loop whose steps must stay short sets it to its
+	// Limits.MaxConns. It costs 8 bytes a connection in the kernel and as
+	// many in the Listener, at once. The tables grow no further than the
+	// descriptors the process may open (RLIMIT_NOFILE): no connection past
+	// those could be accepted anyway.
+	Conns int
 }
 
 // Listen opens a listening socket with the default [Config]; see
@@ -250,7 +265,33 @@ func (c Config) newListener1(fd int, path string) (*Listener, error) {
 		l.wake.close()
 		return nil, err
 	}
+	if c.Conns > 0 {
+		if err := l.reserve(c.Conns); err != nil {
+			l.w.close()
+			l.wake.close()
+			return nil, err
+		}
+	}
 	return l, nil
+}
+
+// reserve grows the descriptor table and l.conns for n connections
+// beyond the descriptors open now, or up to the process's limit: taking a
+// descriptor numbered past them, and closing it, grows the kernel's table
+// for good.
+func (l *Listener) reserve(n int) error {
+	top := max(l.fd, l.wake.r, l.wake.w) + n
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err == nil && uint64(top) >= uint64(lim.Cur) {
+		top = int(lim.Cur) - 1
+	}
+	fd, _, errno := syscall.Syscall(syscall.SYS_FCNTL, uintptr(l.fd), syscall.F_DUPFD_CLOEXEC, uintptr(top))
+	if errno != 0 {
+		return &sysError{"fcntl F_DUPFD_CLOEXEC", errno}
+	}
+	syscall.Close(int(fd))
+	l.conns = make([]*Conn, top+1)
+	return nil
 }
 
 // Addr returns the address the listener is bound to, with the real port

@@ -9,6 +9,8 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"runtime"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -496,5 +498,58 @@ func TestShortRead(t *testing.T) {
 				}
 			})
 		})
+	}
+}
+
+// TestConfigConns: Config.Conns grows the process's descriptor table when
+// the Listener is made (Linux reports its size as FDSize), up to the
+// process's limit when asked for more.
+func TestConfigConns(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("FDSize is in Linux's /proc/self/status")
+	}
+	fdSize := func() int {
+		b, err := os.ReadFile("/proc/self/status")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			if v, ok := strings.CutPrefix(line, "FDSize:"); ok {
+				n, err := strconv.Atoi(strings.TrimSpace(v))
+				if err != nil {
+					t.Fatal(err)
+				}
+				return n
+			}
+		}
+		t.Fatal("no FDSize in /proc/self/status")
+		return 0
+	}
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+		t.Fatal(err)
+	}
+	want := fdSize() + 1000
+	if uint64(want)+100 >= lim.Cur {
+		t.Skipf("RLIMIT_NOFILE is %d", lim.Cur)
+	}
+	l, err := unixsock.Config{Conns: want}.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.Close()
+	if got := fdSize(); got < want {
+		t.Errorf("FDSize is %d after Listen with Conns %d", got, want)
+	}
+	if lim.Cur > 1<<16 {
+		return // growing to the limit would take megabytes
+	}
+	l, err = unixsock.Config{Conns: int(lim.Cur) + 1}.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("Listen with Conns past RLIMIT_NOFILE (%d): %v", lim.Cur, err)
+	}
+	l.Close()
+	if got := fdSize(); uint64(got) < lim.Cur {
+		t.Errorf("FDSize is %d after Listen with Conns past RLIMIT_NOFILE (%d), want it grown to the limit", got, lim.Cur)
 	}
 }

@@ -20,7 +20,7 @@
 // library's defaults, so that slowloris is answered 408 and idle
 // connections time out (and come back) several times in a run.
 //
-//	steps [-d 20s] [-step-conns 4] [-detail] [-load-cpus 1] [-grow-fds N] [-hist FILE]
+//	steps [-d 20s] [-step-conns 4] [-detail] [-load-cpus 1] [-reserve-conns N] [-hist FILE]
 //	steps floor [-d 20s] [-hist FILE]
 //
 // Other flags change the mix (-idle, -slowloris, -pipelined, -depth,
@@ -57,10 +57,11 @@
 // listed with their start on CLOCK_MONOTONIC, to match them with a kernel
 // trace (ftrace's "mono" clock).
 //
-// With -grow-fds N the process's descriptor table is grown to N entries
-// before serving. Linux grows the table by doubling it when a new
-// descriptor does not fit, and in a threaded process that waits for an RCU
-// grace period (expand_fdtable calls synchronize_rcu): the accept4 that
+// With -reserve-conns N the listener is made with unixsock.Config.Conns
+// N, which grows the process's descriptor table before serving. Linux
+// grows the table by doubling it when a new descriptor does not fit, and
+// in a threaded process that waits for an RCU grace period
+// (expand_fdtable calls synchronize_rcu): without it, the accept4 that
 // takes the 256th, 512th, 1024th… descriptor blocks for milliseconds, once
 // in the life of the process.
 //
@@ -129,7 +130,7 @@ func main() {
 	flag.StringVar(&o.loadCPUs, "load-cpus", "", "run the load process under taskset -c `CPUS`")
 	flag.StringVar(&o.histFile, "hist", "", "write the histogram's buckets to `FILE` (TSV: upper edge in ns, steps)")
 	flag.IntVar(&o.top, "top", 12, "slowest steps to list")
-	flag.IntVar(&o.growFds, "grow-fds", 0, "grow the process's descriptor table to hold `N` before serving (see the doc)")
+	flag.IntVar(&o.reserveConns, "reserve-conns", 0, "make the listener with unixsock.Config.Conns `N`, growing the descriptor table before serving (see the doc)")
 	flag.Parse()
 	if err := run(&o); err != nil {
 		fmt.Fprintln(os.Stderr, "steps:", err)
@@ -151,7 +152,7 @@ type options struct {
 	gcPercent                   int
 	loadCPUs, histFile          string
 	top                         int
-	growFds                     int
+	reserveConns                int
 }
 
 func run(o *options) error {
@@ -174,18 +175,7 @@ func run(o *options) error {
 		return err
 	}
 
-	if o.growFds > 0 {
-		// Linux grows a process's descriptor table by doubling it, and a
-		// threaded process then waits for an RCU grace period
-		// (expand_fdtable: synchronize_rcu) in the accept that crossed
-		// the size, milliseconds. Taking a high descriptor once grows it
-		// now.
-		if err := syscall.Dup3(2, o.growFds-1, syscall.O_CLOEXEC); err != nil {
-			return fmt.Errorf("-grow-fds: %v", err)
-		}
-		syscall.Close(o.growFds - 1)
-	}
-	ln, err := unixsock.Listen("tcp", o.addr)
+	ln, err := unixsock.Config{Conns: o.reserveConns}.Listen("tcp", o.addr)
 	if err != nil {
 		return err
 	}

@@ -32,6 +32,7 @@
 package main
 
 import (
+	"cmp"
 	"flag"
 	"fmt"
 	"net/netip"
@@ -69,8 +70,9 @@ func main() {
 	mux.HandleFunc("GET /{$}", func(r *biplane.Request) biplane.Response {
 		return biplane.Response{ContentType: "text/html; charset=utf-8", Body: hello}
 	})
-	// One loop listens as before; several share the port.
-	cfg := unixsock.Config{ReusePort: *loops > 1}
+	// One loop listens as before; several share the port. Conns grows the
+	// descriptor table now rather than in the middle of serving.
+	cfg := unixsock.Config{ReusePort: *loops > 1, Conns: cmp.Or(lim.MaxConns, biplane.DefaultMaxConns)}
 	srvs := make([]*biplane.Server, *loops)
 	var ln, first *unixsock.Listener
 	for i := range srvs {
