@@ -12,10 +12,6 @@ func sysSocket(family int) (int, error) {
 	return syscall.Socket(family, syscall.SOCK_STREAM|syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC, 0)
 }
 
-func sysAccept(fd int) (int, syscall.Sockaddr, error) {
-	return syscall.Accept4(fd, syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC)
-}
-
 // prepareConn sets what accept4 could not; on Linux that is nothing.
 func prepareConn(fd int) error { return nil }
 
