@@ -115,7 +115,7 @@ func (ex *exchange) pending() bool { return ex.wpos < len(ex.wbuf) || len(ex.out
 // bound of rounds. A connection that still has work goes back in the queue.
 func (c *conn) advance() {
 	s := c.s
-	for range connRounds {
+	for range s.rounds() {
 		if c.state == stateClosed {
 			return
 		}

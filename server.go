@@ -14,7 +14,7 @@ const (
 	stepAccepts  = 32 // connections accepted
 	stepConns    = 64 // connections advanced
 	stepTimers   = 64 // deadlines expired
-	connRounds   = 8  // read/process/write rounds for one connection
+	connRounds   = 8  // read/process/write rounds for one connection, fewer with StepConns
 	maxRejecting = 64 // connections being answered 503 at once
 	acceptPause  = 10 * time.Millisecond
 )
@@ -73,10 +73,13 @@ type Server struct {
 	// also the connections it accepts and the deadlines it acts on (32 and
 	// 64 at most), and so how long a step can keep the caller's own work
 	// waiting: each costs a few microseconds on a server-class core, an
-	// accept or a close by timeout the most. Fewer per step means more
-	// steps, each with its own readiness check, for the same work. A loop
-	// whose timer must fire within tens of microseconds under load sets it
-	// low (4, say). If zero, 64 is used.
+	// accept or a close by timeout the most. Each connection advanced gets
+	// up to 8 rounds of reading, answering and writing (a pipelining
+	// client's requests, a large body's pieces), fewer when StepConns is
+	// below 64: one round a connection at 8 or fewer. Fewer per step means
+	// more steps, each with its own readiness check, for the same work. A
+	// loop whose timer must fire within tens of microseconds under load
+	// sets it low (4, say). If zero, 64 is used.
 	StepConns int
 
 	lim     Limits
@@ -415,6 +418,17 @@ func (s *Server) budget(def int) int {
 		return min(def, s.StepConns)
 	}
 	return def
+}
+
+// rounds returns the rounds of reading, answering and writing one
+// connection gets in a step: connRounds, or with StepConns below
+// stepConns, a share of them as small as StepConns is of stepConns (one
+// at least), so that StepConns 4 makes a step of at most 4 rounds in all.
+func (s *Server) rounds() int {
+	if s.StepConns > 0 && s.StepConns < stepConns {
+		return max(1, connRounds*s.StepConns/stepConns)
+	}
+	return connRounds
 }
 
 // accept takes up to stepAccepts new connections (fewer with StepConns).

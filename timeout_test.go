@@ -1,6 +1,7 @@
 package biplane
 
 import (
+	"bytes"
 	"io"
 	"testing"
 	"time"
@@ -205,5 +206,24 @@ func TestStepBudget(t *testing.T) {
 		if err := srv.CheckInvariants(); err != nil {
 			t.Errorf("StepConns %d: %v", tc.stepConns, err)
 		}
+	}
+}
+
+// TestStepRounds: below 64, StepConns also shortens the rounds one
+// connection gets in a step, so a pipelining client's requests are
+// answered over more steps, a few at a time.
+func TestStepRounds(t *testing.T) {
+	answered := func(stepConns int) int {
+		srv, fc, _ := newClockServer(Limits{})
+		srv.StepConns = stepConns
+		for range 100 {
+			fc.pending = append(fc.pending, "GET / HTTP/1.1\r\nHost: a\r\n\r\n"...)
+		}
+		steps(srv, 3) // the first round of the first reads
+		return bytes.Count(fc.out, []byte("HTTP/1.1 "))
+	}
+	few, many := answered(4), answered(64)
+	if few == 0 || many < 4*few {
+		t.Errorf("three steps answered %d pipelined requests with StepConns 4 and %d with 64; want some, and at least 4 times as many with 64", few, many)
 	}
 }
