@@ -229,6 +229,9 @@ var simRegressions = []struct {
 	// rightly answered 408 to a client the oracle thought prompt. Bytes
 	// are now in flight for at most sim.MaxDelay.
 	{50035, "a late step after a receiver's wake found the body's next bytes, sent 6 s before, still in flight"},
+	// Not the server's either: writes to a client with room were blocked
+	// by simulated congestion for the whole 5 s of the write timeout.
+	{77708, "a response's writes blocked by congestion for 5 s, its client reading, closed by the write timeout"},
 }
 
 // TestSimRegressions replays the seeds that once failed.

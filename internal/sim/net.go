@@ -116,11 +116,13 @@ func (l *listener) Close() error {
 	return nil
 }
 
-// MaxDelay bounds how long a byte sent stays in flight: reads report it
-// not yet arrived, at random, only until then. A real network delays a
-// segment for a retransmission or two, far less than the server's
-// timeouts; unbounded, a late step plus a read that found nothing would
-// blame a client whose bytes the server never looked for.
+// MaxDelay bounds how long a byte sent stays in flight, and how long
+// congestion blocks writes to a client with room in its window: reads and
+// writes report would-block at random only until then. A real network
+// delays a segment for a retransmission or two, far less than the
+// server's timeouts; unbounded, a late step plus a read that found
+// nothing, or writes blocked in every step of a late loop, would blame a
+// client that was prompt.
 const MaxDelay = time.Second
 
 // A Conn is one simulated TCP connection, seen from the client's side.
@@ -131,8 +133,11 @@ type Conn struct {
 
 	toServer []byte    // sent by the client, not yet read by the server
 	sentAt   time.Time // when the oldest of toServer's bytes was sent
-	toClient []byte    // written by the server, not yet read by the client
-	window   int       // the client's receive buffer: toClient's bound
+	// congested: since when writes have found the way to the client
+	// blocked, with room in its window; zero when they have not.
+	congested time.Time
+	toClient  []byte // written by the server, not yet read by the client
+	window    int    // the client's receive buffer: toClient's bound
 
 	accepted     bool
 	clientFIN    bool // the client has shut down its sending side
@@ -237,9 +242,18 @@ func (s *serverSide) Write(p []byte) (int, error) {
 		return 0, ErrReset
 	}
 	room := c.window - len(c.toClient)
-	if room <= 0 || c.net.R.IntN(6) == 0 {
+	switch {
+	case room <= 0:
+		return 0, biplane.ErrWouldBlock // the client is not reading
+	case c.net.R.IntN(6) == 0 && (c.congested.IsZero() || c.net.Now.Sub(c.congested) < MaxDelay):
+		// Congestion, with room in the client's window: never for longer
+		// than MaxDelay in a row.
+		if c.congested.IsZero() {
+			c.congested = c.net.Now
+		}
 		return 0, biplane.ErrWouldBlock
 	}
+	c.congested = time.Time{}
 	k := min(len(p), room)
 	if k > 1 && c.net.R.IntN(3) == 0 {
 		k = 1 + c.net.R.IntN(k) // a short write
