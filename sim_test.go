@@ -48,6 +48,13 @@ func shrink(seed uint64, population int) (simShape, error) {
 	return shape, last
 }
 
+// settleSteps is how many steps in a row must move no byte before the
+// clock jumps to the next deadline: a step can do work that moves none
+// (a receiver's answer queued, a round that only decodes), a few in a row
+// when StepConns gives each connection one round, and a loop with work
+// queued does not sleep.
+const settleSteps = 8
+
 // simResult is what one seed's run did.
 type simResult struct {
 	steps   int
@@ -84,6 +91,7 @@ func runSim(seed uint64, verbose func(string, ...any), shape simShape) (simResul
 		return res, fmt.Errorf("seed %d, step %d: %s", seed, res.steps, fmt.Sprintf(format, args...))
 	}
 	shutdownAt := -1
+	quiet := 0 // steps in a row in which no byte moved
 	for ; ; res.steps++ {
 		if res.steps > 200000 {
 			return fail("not finished after %d steps", res.steps)
@@ -141,9 +149,15 @@ func runSim(seed uint64, verbose func(string, ...any), shape simShape) (simResul
 		if err := srv.CheckInvariants(); err != nil {
 			return fail("%v", err)
 		}
-		if n.Events == events && busy && !anyBusy(clients) {
-			// Nothing moved: everyone waits for the clock. Move it to the
-			// next thing due, a deadline or the end of a hold.
+		quiet++
+		if n.Events != events || !busy || anyBusy(clients) {
+			quiet = 0
+		}
+		if quiet == settleSteps {
+			// Nothing moved for a while: everyone waits for the clock.
+			// Move it to the next thing due, a deadline or the end of a
+			// hold.
+			quiet = 0
 			next, ok := srv.NextDeadline()
 			if t, held := w.NextWake(); held && (!ok || t.Before(next)) {
 				next, ok = t, true
