@@ -327,3 +327,34 @@ func TestBodyRate(t *testing.T) {
 	}
 	t.Fatal("a trickle at a tenth of the minimum rate was never cut")
 }
+
+// TestLateStepDecodedBody: a request deadline that passes while the body
+// sits decoded, waiting for its receiver, which the program has woken but
+// a late step has not yet reached (its connections budget spent on
+// others), restarts the body's clock and hands the body on: the lateness
+// is the loop's, not the client's (found by the simulation at seed 14111).
+func TestLateStepDecodedBody(t *testing.T) {
+	m := newMachine(Limits{RequestTimeout: 10 * time.Second})
+	m.rc.take = 5 // takes 5 bytes, then holds back
+	body := strings.Repeat("b", 40)
+	m.fc.pending = []byte("PUT /up HTTP/1.1\r\nHost: a\r\nContent-Length: 40\r\n\r\n" + body)
+	steps(m.srv, 3)
+	c := m.srv.conns[0]
+	if c.state != stateReceive || !c.held || c.ex.body.pend == 0 {
+		t.Fatalf("state %s, held %v, %d bytes decoded and pending: want a receiver held back with bytes pending", stateNames[c.state], c.held, c.ex.body.pend)
+	}
+	m.rc.take = 0
+	m.wk.Wake()
+	// The step that follows comes 11 s late, and its expire runs before
+	// its budget reaches this connection.
+	m.clk.advance(11 * time.Second)
+	m.srv.tick()
+	m.srv.expire()
+	if len(m.fc.out) != 0 || m.fc.closed || len(m.rc.aborted) != 0 {
+		t.Fatalf("answered %q (closed %v, aborted %v) while the body was waiting for the loop", m.fc.out, m.fc.closed, m.rc.aborted)
+	}
+	steps(m.srv, 3)
+	if string(m.rc.got) != body || !strings.HasPrefix(string(m.fc.out), "HTTP/1.1 200 OK") {
+		t.Fatalf("received %q, answered %q; want the whole body and 200", m.rc.got, m.fc.out)
+	}
+}
