@@ -10,10 +10,9 @@ import (
 // two interfaces every transport implements ([Listener], [Conn]), the seven
 // the server looks for and what it does without each ([Waiter], [Waker],
 // [AcceptCloser], [CloseWriter], [VectorWriter], [FileSender], [Tagger]),
-// and the rules all of them
-// keep, stated once on [Listener] and [Conn]. Package
-// internal/transporttest checks them; every transport in this module runs
-// it.
+// and the rules all of them keep, stated once on [Listener] and [Conn].
+// Package internal/transporttest checks them; every transport in this
+// module runs it.
 
 // ErrWouldBlock is returned by a [Listener] or [Conn] when the operation
 // cannot make progress without blocking. It is not a failure: the server
