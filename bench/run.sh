@@ -63,7 +63,7 @@
 # same run, interleaved, on the same machine.
 #
 # --quick shortens every run (about 3 minutes in all); the default takes
-# about 20. Results go to --out (default: a new /tmp/biplane-bench.*
+# about 25 (with --base). Results go to --out (default: a new /tmp/biplane-bench.*
 # directory): raw.tsv, report.md (also printed), env.txt, the logs,
 # cachegrind's per-function counts for biplane, steps/ (each steps run's
 # output and histogram), and charts/ (SVG, by ./chart: requests/s and CPU
