@@ -28,24 +28,20 @@ var (
 	simDrop    = flag.Uint64("sim.drop", 0, "clients left out, a bit per client number (a shrunk replay)")
 )
 
-// simShape shrinks a seed's scenario: the clients whose bits are set in
-// drop are left out. Their random draws are still made, so the run starts
-// as the full one does and differs only where they would have acted.
-type simShape struct{ drop uint64 }
-
 // shrink leaves out as many clients as it can while seed still fails,
-// one at a time, and returns that shape with its run's failure; a nil
-// error if leaving out any client makes the failure go away.
-func shrink(seed uint64, population int) (simShape, error) {
-	var shape simShape
+// one at a time, and returns the clients left out (runSim's drop) with
+// that run's failure; a nil error if leaving out any client makes the
+// failure go away.
+func shrink(seed uint64, population int) (uint64, error) {
+	var drop uint64
 	var last error
 	for id := range population {
-		try := simShape{shape.drop | 1<<id}
+		try := drop | 1<<id
 		if _, err := runSim(seed, nil, try); err != nil {
-			shape, last = try, err
+			drop, last = try, err
 		}
 	}
-	return shape, last
+	return drop, last
 }
 
 // settleSteps is how many steps in a row must move no byte before the
@@ -66,8 +62,11 @@ type simResult struct {
 // things at once against the real server, Mux and handlers, over the
 // simulated network and clock, with the invariants checked after every
 // step; then a graceful shutdown, and every client's answers and every
-// receiver's end checked.
-func runSim(seed uint64, verbose func(string, ...any), shape simShape) (simResult, error) {
+// receiver's end checked. The clients whose bits are set in drop are left
+// out, for shrinking a failure: their random draws are still made, so the
+// run starts as the full one does and differs only where they would have
+// acted.
+func runSim(seed uint64, verbose func(string, ...any), drop uint64) (simResult, error) {
 	n := sim.New(seed)
 	if verbose != nil && os.Getenv("SIM_EVENTS") != "" {
 		n.Log = verbose
@@ -85,7 +84,7 @@ func runSim(seed uint64, verbose func(string, ...any), shape simShape) (simResul
 	population := 1 + r.IntN(24)
 	midShutdown := r.IntN(8) == 0 // a Shutdown while clients are still busy
 	var clients []*sim.Client
-	made := 0 // clients made, or left out by shape
+	made := 0 // clients made, or left out by drop
 	res := simResult{clients: population}
 	fail := func(format string, args ...any) (simResult, error) {
 		return res, fmt.Errorf("seed %d, step %d: %s", seed, res.steps, fmt.Sprintf(format, args...))
@@ -102,7 +101,7 @@ func runSim(seed uint64, verbose func(string, ...any), shape simShape) (simResul
 				xs[i] = w.Exchange()
 			}
 			behaviour := r.IntN(4)
-			if shape.drop&(1<<made) == 0 {
+			if drop&(1<<made) == 0 {
 				c := n.NewClient(made, xs, behaviour)
 				clients = append(clients, c)
 				if verbose != nil {
@@ -193,7 +192,7 @@ func runSim(seed uint64, verbose func(string, ...any), shape simShape) (simResul
 // failure names its seed and step, and -sim.seed replays it.
 func TestSim(t *testing.T) {
 	if *simSeed != 0 {
-		res, err := runSim(*simSeed, t.Logf, simShape{*simDrop})
+		res, err := runSim(*simSeed, t.Logf, *simDrop)
 		t.Logf("seed %d: %d steps, %d clients, trace %016x", *simSeed, res.steps, res.clients, res.trace)
 		if err != nil {
 			t.Fatal(err)
@@ -210,12 +209,12 @@ func TestSim(t *testing.T) {
 		} else if seeds == *simSeeds {
 			break
 		}
-		res, err := runSim(seed, nil, simShape{})
+		res, err := runSim(seed, nil, 0)
 		if err != nil {
 			msg := fmt.Sprintf("%v\nreplay: go test -run '^TestSim$' -sim.seed %d .", err, seed)
-			if shape, serr := shrink(seed, res.clients); serr != nil {
+			if drop, serr := shrink(seed, res.clients); serr != nil {
 				msg += fmt.Sprintf("\nshrunk to %d of its %d clients: %v\nreplay: go test -run '^TestSim$' -sim.seed %d -sim.drop %#x .",
-					res.clients-bits.OnesCount64(shape.drop), res.clients, serr, seed, shape.drop)
+					res.clients-bits.OnesCount64(drop), res.clients, serr, seed, drop)
 			} else {
 				msg += fmt.Sprintf("\nnot shrunk: leaving out any one of its %d clients makes the failure go away", res.clients)
 			}
@@ -253,7 +252,7 @@ var simRegressions = []struct {
 // TestSimRegressions replays the seeds that once failed.
 func TestSimRegressions(t *testing.T) {
 	for _, r := range simRegressions {
-		if _, err := runSim(r.seed, nil, simShape{}); err != nil {
+		if _, err := runSim(r.seed, nil, 0); err != nil {
 			t.Errorf("%s: %v", r.what, err)
 		}
 	}
@@ -263,8 +262,8 @@ func TestSimRegressions(t *testing.T) {
 // event, so that any failure replays exactly.
 func TestSimDeterministic(t *testing.T) {
 	for _, seed := range []uint64{3, 17, 99} {
-		a, errA := runSim(seed, nil, simShape{})
-		b, errB := runSim(seed, nil, simShape{})
+		a, errA := runSim(seed, nil, 0)
+		b, errB := runSim(seed, nil, 0)
 		if a != b || (errA == nil) != (errB == nil) {
 			t.Fatalf("seed %d: %+v (%v) then %+v (%v)", seed, a, errA, b, errB)
 		}

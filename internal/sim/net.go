@@ -132,7 +132,7 @@ type Conn struct {
 	id  int
 
 	toServer []byte    // sent by the client, not yet read by the server
-	sentAt   time.Time // when the oldest of toServer's bytes was sent
+	sentAt   time.Time // when toServer last filled from empty: its bytes were sent then or later
 	// congested: since when writes have found the way to the client
 	// blocked, with room in its window; zero when they have not.
 	congested time.Time
