@@ -47,15 +47,16 @@
 #     that other work on a shared machine cannot preempt them;
 #   - static files: 4 KiB, 64 KiB and 1 MiB files served by
 #     examples/files (biplane), peers/nethttp-files (net/http's
-#     FileServer) and nginx from one directory, keep-alive (wrk -t1 -c64)
-#     and pipelined (depth 16, -c64, -c16, -c4), requests/s, server CPU
-#     per request, and server and client CPU per request;
+#     FileServer) and nginx from one directory, and by the floor (one
+#     file a run, a canned head and one sendfile), keep-alive (wrk -t1
+#     -c64) and pipelined (depth 16, -c64, -c16, -c4), requests/s, server
+#     CPU per request, and server and client CPU per request;
 #   - uploads: 1 MiB (wrk -c16) and 64 MiB (wrk -c2) request bodies POSTed
 #     by wrk (upload.lua) to ./upload, biplane's server taking them
 #     buffered and streamed to a Receiver (also with a 64 KiB read
 #     buffer), and to peers/nethttp-upload (net/http reading r.Body to
-#     io.Discard): MiB/s and server CPU per MiB. The floor serves only its
-#     canned hello, so it is in neither.
+#     io.Discard): MiB/s and server CPU per MiB. The floor ignores
+#     bodies, so it sits this out.
 #
 # --base REV adds "biplane-base", examples/hello built from git revision
 # REV (a worktree under --out), run beside today's biplane in every phase
@@ -722,9 +723,11 @@ wrk_to() { # log cpus path wrk-args... [-- script-args...]
 }
 
 # static_argv sets ARGV to the command line of a server's file server, or
-# returns 1 for a server without one (the floor, fasthttp).
-static_argv() { # server
+# returns 1 for a server without one (fasthttp). The floor serves one file
+# whatever the path (it parses nothing), so it is started once per file.
+static_argv() { # server file
 	case $1 in
+	floor) ARGV=("$BIN/floor" "$ADDR" "$WWW/$2.jpg") ;;
 	nethttp) ARGV=("$BIN/nethttp-files" -addr "$ADDR" -dir "$WWW") ;;
 	# No Cache-Control, as the others send none.
 	biplane) ARGV=("$BIN/biplane-files" -addr "$ADDR" -dir "$WWW" -cache-control "") ;;
@@ -734,17 +737,39 @@ static_argv() { # server
 	esac
 }
 
+# static_start starts the file server of ARGV on a new netns, logging to
+# log, unless one runs already.
+STATIC_PID=
+static_start() { # log
+	if [[ -z $STATIC_PID ]]; then
+		ns_new
+		run_bg $SERVER_CPU 1 "$1" "${ARGV[@]}"
+		wait_listen "$PID" "$1" 10
+		STATIC_PID=$PID
+	fi
+}
+
+static_stop() {
+	stop "$STATIC_PID"
+	ns_del "$NS"
+	STATIC_PID=
+}
+
 static_run() { # round server
-	local r=$1 s=$2 log=$OUT/log/r$1-static-$2 f n b c t0 t1 c0 line=
-	static_argv "$s" || return 0
-	ns_new
-	run_bg $SERVER_CPU 1 "$log.server" "${ARGV[@]}"
-	wait_listen "$PID" "$log.server" 10
+	local r=$1 s=$2 log=$OUT/log/r$1-static-$2 f n b c t0 t1 c0 slog line=
+	static_argv "$s" 4k || return 0
 	for f in "${STATIC_FILES[@]}"; do
 		IFS=: read -r n b c <<<"$f"
+		static_argv "$s" "$n"
+		slog=$log.server
+		if [[ $s == floor ]]; then
+			slog=$log.$n.server
+		fi
+		static_start "$slog"
+		PID=$STATIC_PID
 		if command -v curl >/dev/null; then
 			in_ns $CLIENT_CPU curl -sS "http://$ADDR/$n.jpg" | cmp -s - "$WWW/$n.jpg" ||
-				die "$s: GET /$n.jpg did not answer the file's bytes (log $log.server)"
+				die "$s: GET /$n.jpg did not answer the file's bytes (log $slog)"
 		fi
 		wrk_to "$log.$n.warm" $CLIENT_CPU "/$n.jpg" -t1 -c64 -d1s --timeout 10s
 
@@ -769,9 +794,13 @@ static_run() { # round server
 		record "static_${n}_pipe_cpu" "$s" "$r" "$(cpu_per_req "$t0" "$t1" "$REQS")"
 		record "static_${n}_pipe_total" "$s" "$r" "$(total_per_req "$t0" "$t1" "$c0" "$CHILD_US" "$REQS")"
 		line+=$(printf ' /%7.0f' "$RPS")
+		if [[ $s == floor ]]; then
+			static_stop
+		fi
 	done
-	stop "$PID"
-	ns_del "$NS"
+	if [[ -n $STATIC_PID ]]; then
+		static_stop
+	fi
 	printf '  round %d %-12s rps keep-alive / pipelined:%s\n' "$r" "$s" "$line"
 }
 

@@ -22,7 +22,7 @@ const (
 
 // An epoller waits with an edge-triggered epoll instance that watches the
 // listener and every open connection. Each connection is registered once,
-// at Accept, and needs no further epoll_ctl calls until it closes.
+// at Accept, and needs no further epoll_ctl call, not even to close.
 type epoller struct {
 	fd       int
 	lfd      int  // the listener's descriptor, or -1 after CloseAccept
@@ -59,14 +59,6 @@ func (e *epoller) add(c *Conn) error {
 		return &sysError{"epoll_ctl", err}
 	}
 	return nil
-}
-
-// remove deregisters fd before it is closed. Closing would deregister it
-// too, unless the descriptor had been duplicated (say into a child process),
-// in which case its events would keep arriving under a number that a new
-// connection may own.
-func (e *epoller) remove(fd int) {
-	syscall.EpollCtl(e.fd, syscall.EPOLL_CTL_DEL, fd, nil)
 }
 
 // stopAccept deregisters the listener before CloseAccept closes it, and

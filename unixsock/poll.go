@@ -40,7 +40,6 @@ type poller struct {
 }
 
 func (p *poller) add(c *Conn) error { return nil }
-func (p *poller) remove(fd int)     {}
 func (p *poller) stopAccept()       {}
 func (p *poller) close() error      { return nil }
 

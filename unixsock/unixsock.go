@@ -209,8 +209,6 @@ type Listener struct {
 type waiter interface {
 	// add starts watching a new connection.
 	add(c *Conn) error
-	// remove stops watching fd; it is called before fd is closed.
-	remove(fd int)
 	// stopAccept stops watching the listener; it is called before
 	// CloseAccept closes it.
 	stopAccept()
@@ -599,9 +597,13 @@ func (c *Conn) Close() error {
 	if fd < len(l.conns) && l.conns[fd] == c {
 		l.conns[fd] = nil
 	}
-	if l.w != nil {
-		l.w.remove(fd)
-	}
+	// Closing the descriptor is all it takes to stop watching it: epoll
+	// drops a watch when its file closes, as nginx relies on, and poll
+	// watches what l.conns holds. Where the file outlives the descriptor
+	// (duplicated, say into a child process between fork and exec), its
+	// events keep arriving under the number, which a newer connection may
+	// own; that is a spurious report, as the Waiter contract allows.
+	//
 	// On Linux, and per POSIX 2024, the descriptor is released even when
 	// close reports EINTR, so that is not worth reporting.
 	if err := syscall.Close(fd); err != nil && err != syscall.EINTR {

@@ -147,6 +147,59 @@ func write(t testing.TB, c io.Writer, s string) {
 	}
 }
 
+// TestClosedDuplicate closes a Conn whose descriptor was duplicated, so
+// that its socket lives on, and gives the number to a new connection:
+// bytes arriving on the old socket must never be read as the new one's,
+// nor the closed Conn reported. (Closing does not deregister a file that
+// outlives its descriptor from epoll: its events may come under the
+// number, a spurious report the Waiter contract allows.)
+func TestClosedDuplicate(t *testing.T) {
+	forEachWaiter(t, func(t *testing.T, cfg unixsock.Config) {
+		l := listen(t, cfg, "tcp", "127.0.0.1:0")
+		client1 := dial(t, "tcp", l.Addr().String())
+		c1 := accept(t, l)
+		num := c1.Fd()
+		dup, err := syscall.Dup(num)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer syscall.Close(dup)
+		client2 := dial(t, "tcp", l.Addr().String()) // queued before num is free
+		if err := c1.Close(); err != nil {
+			t.Fatal(err)
+		}
+		c2 := accept(t, l)
+		for tries := 0; c2.Fd() != num; tries++ {
+			// A lower number freed meanwhile (a finalizer's close) was
+			// taken first: accept until num is.
+			if tries == 16 {
+				t.Fatalf("no new connection got descriptor %d", num)
+			}
+			dial(t, "tcp", l.Addr().String())
+			c2 = accept(t, l)
+		}
+		write(t, client1, "old")
+		var buf [8]biplane.Conn
+		ready, _, err := l.Wait(buf[:0], 0)
+		if err != nil {
+			t.Fatalf("Wait: %v", err)
+		}
+		for _, r := range ready {
+			if r == c1 {
+				t.Fatal("Wait reported the closed Conn")
+			}
+		}
+		p := make([]byte, 8)
+		if n, err := c2.Read(p); !errors.Is(err, biplane.ErrWouldBlock) {
+			t.Fatalf("new Conn's Read = %d, %v (%q); want ErrWouldBlock", n, err, p[:n])
+		}
+		write(t, client2, "new")
+		if got := readString(t, l, c2, 3); got != "new" {
+			t.Fatalf("new Conn read %q, want %q", got, "new")
+		}
+	})
+}
+
 // TestResetError checks the form of the error a peer's reset makes: the
 // suite checks that there is one (TestConformance).
 func TestResetError(t *testing.T) {

@@ -6,7 +6,14 @@
 // that says "Connection: close". The response is the bytes biplane's
 // examples/hello sends, with a fixed Date.
 //
-//	floor [host:port]        (default 127.0.0.1:8080)
+// Given a file, it answers every head with that file instead: a canned
+// head (its Content-Length, Content-Type image/jpeg) sent with MSG_MORE,
+// then the file's bytes with one sendfile(2) for all that the socket
+// takes, resumed when epoll reports the socket writable again. That is the
+// least a static file can cost, beside the file servers of the static
+// phase.
+//
+//	floor [host:port] [file]        (default 127.0.0.1:8080)
 //
 // It exits on SIGTERM or SIGINT. A benchmark peer, not a server: it
 // ignores bodies and trusts its clients.
@@ -19,8 +26,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/epoll.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static const char resp[] =
@@ -38,6 +48,17 @@ enum { MAXFD = 1 << 17, RBUF = 16384, WBUF = 64 * RESP_LEN };
 // (0-3), and of "Connection: close" matched so far in the current head.
 static unsigned char tail[MAXFD], closing[MAXFD];
 static volatile sig_atomic_t stop;
+
+// File mode: the file, its canned head, and per connection the responses
+// owed (heads counted but not yet answered whole), the bytes of the first
+// of them sent so far, and whether the last head owed asked to close.
+static int file = -1;
+static off_t file_size;
+static char file_head[128];
+static size_t file_head_len;
+static unsigned owed[MAXFD];
+static off_t sent[MAXFD];
+static unsigned char close_after[MAXFD];
 
 static void on_signal(int sig) { (void)sig; stop = 1; }
 
@@ -91,6 +112,62 @@ static int serve(int fd) {
 	}
 }
 
+// serve_file reads what fd has, counting heads, and sends the responses
+// owed until the socket's buffer is full. It returns -1 once fd should be
+// closed.
+static int serve_file(int fd) {
+	static char in[RBUF];
+	static const char crlf2[] = "\r\n\r\n", cc[] = "Connection: close";
+	while (!close_after[fd]) {
+		ssize_t n = read(fd, in, sizeof in);
+		if (n == 0)
+			return owed[fd] ? 0 : -1; // answer what was asked, then close
+		if (n < 0) {
+			if (errno != EAGAIN)
+				return -1;
+			break;
+		}
+		int t = tail[fd], c = closing[fd];
+		for (ssize_t i = 0; i < n; i++) {
+			char b = in[i];
+			t = b == crlf2[t] ? t + 1 : (b == '\r' ? 1 : 0);
+			if (c < (int)sizeof cc - 1)
+				c = b == cc[c] ? c + 1 : (b == 'C' ? 1 : 0);
+			if (t == 4) {
+				owed[fd]++;
+				t = 0;
+				if (c == (int)sizeof cc - 1) {
+					close_after[fd] = 1;
+					break;
+				}
+				c = 0;
+			}
+		}
+		tail[fd] = t;
+		closing[fd] = c;
+		if (n < (ssize_t)sizeof in)
+			break;
+	}
+	while (owed[fd] > 0) {
+		off_t s = sent[fd];
+		ssize_t m;
+		if (s < (off_t)file_head_len) {
+			m = send(fd, file_head + s, file_head_len - s, MSG_MORE | MSG_NOSIGNAL);
+		} else {
+			off_t off = s - file_head_len;
+			m = sendfile(fd, file, &off, file_size - off);
+		}
+		if (m < 0)
+			return errno == EAGAIN ? 0 : -1;
+		sent[fd] += m;
+		if (sent[fd] == (off_t)file_head_len + file_size) {
+			sent[fd] = 0;
+			owed[fd]--;
+		}
+	}
+	return close_after[fd] && owed[fd] == 0 ? -1 : 0;
+}
+
 int main(int argc, char **argv) {
 	const char *addr = argc > 1 ? argv[1] : "127.0.0.1:8080";
 	char host[64];
@@ -105,6 +182,16 @@ int main(int argc, char **argv) {
 	if (inet_pton(AF_INET, host, &sa.sin_addr) != 1) {
 		fprintf(stderr, "floor: bad host %s\n", host);
 		return 2;
+	}
+	if (argc > 2) {
+		struct stat st;
+		if ((file = open(argv[2], O_RDONLY | O_CLOEXEC)) < 0 || fstat(file, &st) < 0)
+			die(argv[2]);
+		file_size = st.st_size;
+		file_head_len = snprintf(file_head, sizeof file_head,
+			"HTTP/1.1 200 OK\r\nDate: Sun, 06 Dec 2026 10:00:00 GMT\r\n"
+			"Content-Type: image/jpeg\r\nContent-Length: %lld\r\n\r\n",
+			(long long)file_size);
 	}
 	signal(SIGTERM, on_signal);
 	signal(SIGINT, on_signal);
@@ -136,13 +223,17 @@ int main(int argc, char **argv) {
 						continue;
 					}
 					setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-					tail[c] = closing[c] = 0;
+					tail[c] = closing[c] = close_after[c] = 0;
+					owed[c] = 0;
+					sent[c] = 0;
 					struct epoll_event cev = {.events = EPOLLIN | EPOLLET, .data.fd = c};
+					if (file >= 0)
+						cev.events |= EPOLLOUT;
 					epoll_ctl(ep, EPOLL_CTL_ADD, c, &cev);
 				}
 				continue;
 			}
-			if (serve(fd) < 0)
+			if ((file >= 0 ? serve_file(fd) : serve(fd)) < 0)
 				close(fd); // also leaves the epoll set
 		}
 	}
