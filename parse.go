@@ -173,18 +173,30 @@ func (p *Parser) parse(data []byte) (int, error) {
 // (RFC 9112 §3). off is the line's offset in the request.
 func (p *Parser) requestLine(line []byte, off int32) error {
 	r := &p.req
-	sp1 := indexByte(line, ' ')
-	if sp1 <= 0 {
-		if len(line) > 0 && line[0] == ' ' {
-			return protoErr(400, "whitespace before the request line", line)
-		}
-		return protoErr(400, "malformed request line", line)
+	// The method's bytes are checked as the space after it is sought.
+	sp1 := 0
+	for sp1 < len(line) && chars[line[sp1]]&cToken != 0 {
+		sp1++
+	}
+	if sp1 == 0 || sp1 == len(line) || line[sp1] != ' ' {
+		return methodError(line)
 	}
 	method := line[:sp1]
-	if !isToken(method) {
-		return protoErr(400, "invalid method", method)
-	}
 	rest := line[sp1+1:]
+	tOff := off + int32(sp1) + 1
+	// The usual origin-form target is checked as the space after it is
+	// sought; anything else takes the longer way below, to the same
+	// answers.
+	if sp2, q := scanPathQuery(rest); sp2 < len(rest) && rest[sp2] == ' ' && sp2 > 0 && rest[0] == '/' &&
+		!eqString(method, "CONNECT") {
+		r.method = span{off, off + int32(sp1)}
+		r.target = span{tOff, tOff + int32(sp2)}
+		if err := p.version(rest[sp2+1:]); err != nil {
+			return err
+		}
+		p.setPathQuery(tOff, q, sp2)
+		return nil
+	}
 	sp2 := indexByte(rest, ' ')
 	if sp2 < 0 {
 		// HTTP/0.9's "GET /" has no version: refused (RFC 9112 §2.3).
@@ -196,12 +208,24 @@ func (p *Parser) requestLine(line []byte, off int32) error {
 		return protoErr(501, "CONNECT not implemented", target)
 	}
 	r.method = span{off, off + int32(sp1)}
-	tOff := off + int32(sp1) + 1
 	r.target = span{tOff, tOff + int32(sp2)}
 	if err := p.version(version); err != nil {
 		return err
 	}
 	return p.requestTarget(target, tOff)
+}
+
+// methodError is the error of a request line whose method is not a token
+// followed by a space.
+func methodError(line []byte) error {
+	sp1 := indexByte(line, ' ')
+	switch {
+	case sp1 == 0:
+		return protoErr(400, "whitespace before the request line", line)
+	case sp1 < 0:
+		return protoErr(400, "malformed request line", line)
+	}
+	return protoErr(400, "invalid method", line[:sp1])
 }
 
 // http11 is "HTTP/1.1" read as a little-endian uint64.
@@ -290,50 +314,62 @@ func (p *Parser) requestTarget(t []byte, off int32) error {
 
 // pathQuery checks absolute-path [ "?" query ] and records both parts.
 func (p *Parser) pathQuery(t []byte, off int32) error {
-	r := &p.req
-	q := -1
-	for i := 0; i < len(t); i++ {
-		c := t[i]
+	n, q := scanPathQuery(t)
+	if n < len(t) {
+		return protoErr(400, "invalid byte in request target", t)
+	}
+	p.setPathQuery(off, q, n)
+	return nil
+}
+
+// scanPathQuery returns the length of the longest prefix of t that is
+// valid in absolute-path [ "?" query ] (RFC 9112 §3.2.1, RFC 3986 §3.3–3.4),
+// and the index of its first '?', or -1.
+func scanPathQuery(t []byte) (n, q int) {
+	q = -1
+	for n < len(t) {
+		c := t[n]
 		if chars[c]&cTarget != 0 {
 			if c == '?' && q < 0 {
-				q = i
+				q = n
 			}
+			n++
 			continue
 		}
 		// pct-encoded = "%" HEXDIG HEXDIG (RFC 3986 §2.1)
-		if c == '%' && i+2 < len(t) && chars[t[i+1]]&cHex != 0 && chars[t[i+2]]&cHex != 0 {
-			i += 2
+		if c == '%' && n+2 < len(t) && chars[t[n+1]]&cHex != 0 && chars[t[n+2]]&cHex != 0 {
+			n += 3
 			continue
 		}
-		return protoErr(400, "invalid byte in request target", t)
+		break
 	}
+	return n, q
+}
+
+// setPathQuery records a target of n bytes at off, whose first '?' is at
+// q (or -1), as the path and the query.
+func (p *Parser) setPathQuery(off int32, q, n int) {
+	r := &p.req
 	if q < 0 {
-		q = len(t)
+		q = n
 	}
 	r.path = span{off, off + int32(q)}
-	r.query = span{off + int32(min(q+1, len(t))), off + int32(len(t))}
-	return nil
+	r.query = span{off + int32(min(q+1, n)), off + int32(n)}
 }
 
 // fieldLine parses field-line = field-name ":" OWS field-value OWS
 // (RFC 9112 §5). off is the line's offset in the request.
 func (p *Parser) fieldLine(line []byte, off int32) error {
 	r := &p.req
-	if line[0] == ' ' || line[0] == '\t' {
-		// RFC 9112 §5.2: obs-fold is refused with 400; so is whitespace
-		// before the first field line (§2.2).
-		return protoErr(400, "obsolete line folding or leading whitespace", line)
+	// The name's bytes are checked as the colon after it is sought.
+	colon := 0
+	for colon < len(line) && chars[line[colon]]&cToken != 0 {
+		colon++
 	}
-	colon := indexByte(line, ':')
-	if colon < 0 {
-		return protoErr(400, "header field line without a colon", line)
+	if colon == 0 || colon == len(line) || line[colon] != ':' {
+		return fieldNameError(line)
 	}
 	name := line[:colon]
-	if !isToken(name) {
-		// Includes whitespace between the name and the colon, which
-		// RFC 9112 §5.1 says MUST be refused with 400.
-		return protoErr(400, "invalid header field name", name)
-	}
 	raw := line[colon+1:]
 	vs := 0
 	for vs < len(raw) && (raw[vs] == ' ' || raw[vs] == '\t') {
@@ -354,6 +390,23 @@ func (p *Parser) fieldLine(line []byte, off int32) error {
 	f := field{span{off, off + int32(colon)}, span{vOff, vOff + int32(len(value))}}
 	r.fields = append(r.fields, f)
 	return p.special(name, value)
+}
+
+// fieldNameError is the error of a field line whose name is not a token
+// followed by a colon.
+func fieldNameError(line []byte) error {
+	if line[0] == ' ' || line[0] == '\t' {
+		// RFC 9112 §5.2: obs-fold is refused with 400; so is whitespace
+		// before the first field line (§2.2).
+		return protoErr(400, "obsolete line folding or leading whitespace", line)
+	}
+	colon := indexByte(line, ':')
+	if colon < 0 {
+		return protoErr(400, "header field line without a colon", line)
+	}
+	// Includes whitespace between the name and the colon, which RFC 9112
+	// §5.1 says MUST be refused with 400.
+	return protoErr(400, "invalid header field name", line[:colon])
 }
 
 // special interprets the fields that govern framing and the connection.
