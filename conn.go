@@ -166,10 +166,16 @@ func (c *conn) flush() (progress bool, err error) {
 	ex := c.ex
 	for ex.pending() || c.fileQueued() {
 		var n int
-		switch vw, ok := c.nc.(VectorWriter); {
+		var vw VectorWriter
+		if ex.wpos < len(ex.wbuf) && len(ex.out) > 0 {
+			// Both at once, where the transport can: asked only then, as
+			// most responses fit in the write buffer.
+			vw, _ = c.nc.(VectorWriter)
+		}
+		switch {
 		case c.fileQueued():
 			n, err = c.sendFile() // the write buffer's bytes, then the file's
-		case ex.wpos < len(ex.wbuf) && len(ex.out) > 0 && ok:
+		case vw != nil:
 			ex.iov[0], ex.iov[1] = ex.wbuf[ex.wpos:], ex.out
 			n, err = vw.Writev(ex.iov[:])
 			ex.iov[0], ex.iov[1] = nil, nil
@@ -460,7 +466,6 @@ func (c *conn) request(size int) *Request {
 	if size >= 0 {
 		req.body = ex.rbuf[start : start+size : start+size]
 	}
-	req.remote = c.nc.RemoteAddr()
 	req.srv, req.conn = c.s, c
 	return req
 }

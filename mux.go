@@ -70,10 +70,26 @@ func (c headCall) Respond(r *Request) Response {
 // Respond routes r to the most specific matching handler, or answers 404
 // or 405, or an OPTIONS request with the methods its path allows.
 func (m *Mux) Respond(r *Request) Response {
-	if best := m.match(r); best != nil {
-		return best.chain.Respond(r)
+	var resp Response
+	m.respondTo(r, &resp)
+	return resp
+}
+
+// respondTo is Respond answering into *resp. The server calls it for a
+// Mux, to spare a route's plain function the copies of its Response that
+// returning through Respond, and through a HandlerFunc's, would make.
+func (m *Mux) respondTo(r *Request, resp *Response) {
+	best := m.match(r)
+	switch {
+	case best == nil:
+		*resp = m.refusal(r).Respond(r)
+	default:
+		if f, ok := best.chain.(HandlerFunc); ok {
+			*resp = f(r)
+			return
+		}
+		*resp = best.chain.Respond(r)
 	}
-	return m.refusal(r).Respond(r)
 }
 
 // RespondHead routes r on its head, before its body is read: the answers

@@ -31,7 +31,6 @@ type Request struct {
 	fields        []field
 	contentLength int64 // -1 for chunked until the body is complete
 	body          []byte
-	remote        netip.AddrPort
 	srv           *Server
 	conn          *conn
 
@@ -58,7 +57,7 @@ func (r *Request) reset() {
 	r.method, r.target, r.authority, r.path, r.query, r.host = span{}, span{}, span{}, span{}, span{}, span{}
 	r.minor, r.flags, r.keepAlive, r.buffer = 0, 0, false, false
 	r.fields, r.contentLength, r.body = nil, 0, nil
-	r.remote, r.srv, r.conn = netip.AddrPort{}, nil, nil
+	r.srv, r.conn = nil, nil
 	r.nparams, r.pattern = 0, ""
 	r.decoded, r.values, r.parsedQ = r.decoded[:0], nil, false
 }
@@ -208,8 +207,14 @@ func (r *Request) Close() bool { return r.flags&flagClose != 0 }
 func (r *Request) Body() []byte { return r.body }
 
 // RemoteAddr returns the peer's address, or the zero AddrPort if the
-// transport has none.
-func (r *Request) RemoteAddr() netip.AddrPort { return r.remote }
+// transport has none. It asks the connection, so a request that is not
+// asked pays nothing for it.
+func (r *Request) RemoteAddr() netip.AddrPort {
+	if r.conn == nil {
+		return netip.AddrPort{}
+	}
+	return r.conn.nc.RemoteAddr()
+}
 
 // Wakeup returns a handle on the response to this request, for a handler
 // that answers with a [Response.Stream] or an [Upgrade] fed from

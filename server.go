@@ -529,6 +529,10 @@ func (s *Server) call(req *Request, hh HeadHandler, resp *Response) (answered, o
 	case s.Handler == nil:
 		*resp = Response{Status: 404, ContentType: "text/plain; charset=utf-8", Body: notFoundBody}
 	default:
+		if m, ok := s.Handler.(*Mux); ok {
+			m.respondTo(req, resp)
+			break
+		}
 		*resp = s.Handler.Respond(req)
 	}
 	return answered, true

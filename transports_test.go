@@ -45,6 +45,26 @@ func exercise(t *testing.T, hs *servertest.Harness) {
 	c.ExpectEOF()
 }
 
+// TestRemoteAddr checks that a handler sees the peer's address: the
+// client's end of its connection, asked of the transport on demand.
+func TestRemoteAddr(t *testing.T) {
+	ln, err := unixsock.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := biplane.HandlerFunc(func(r *biplane.Request) biplane.Response {
+		return biplane.Response{Body: []byte(r.RemoteAddr().String())}
+	})
+	hs := servertest.StartOn(t, &biplane.Server{Listener: ln, Handler: h}, ln.Addr().String())
+	c := hs.Dial(t)
+	for range 2 {
+		c.Send(get("/"))
+		if resp, got := c.Response("GET"); resp.StatusCode != 200 || got != c.LocalAddr().String() {
+			t.Fatalf("got %d %q, want 200 %q", resp.StatusCode, got, c.LocalAddr())
+		}
+	}
+}
+
 func TestPollingMode(t *testing.T) {
 	ln, err := unixsock.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
