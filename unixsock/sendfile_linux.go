@@ -29,10 +29,12 @@ const copyBufSize = 16 << 10
 // head goes with send(2) and MSG_MORE on TCP, so that it leaves in the
 // same segment as the file's first bytes; the file's bytes go with
 // sendfile(2), which hands the kernel's page cache to the socket without
-// a copy through the program. On TCP, more sets TCP_CORK until a call
-// without it has written everything, so that the file's pieces leave in
-// full segments rather than each ending in a short one. The file's own
-// offset does not move. A file that ends before off+n fails it with
+// a copy through the program. more is not acted on: holding each piece's
+// last short segment back with TCP_CORK until the file's end cost more
+// than the short segments it saves (on loopback, 1 MiB files in 256 KiB
+// pieces took 238-396 µs of the server's CPU each with it, 161-245 µs
+// without, in five runs side by side). The file's own offset
+// does not move. A file that ends before off+n fails it with
 // io.ErrUnexpectedEOF once the bytes up to its end are written. Where
 // sendfile cannot read the file (a file system without splice support:
 // EINVAL, ENOSYS or EOPNOTSUPP), it reads the bytes with pread(2) into a
@@ -42,21 +44,6 @@ func (c *Conn) SendFile(head []byte, fd uintptr, off, n int64, more bool) (int64
 	if c.fd < 0 {
 		return 0, errConnClosed
 	}
-	if more && !c.corked && c.l.tcp {
-		// Best effort, as TCP_NODELAY: without it the bytes are the same.
-		c.corked = syscall.SetsockoptInt(int(c.fd), syscall.IPPROTO_TCP, syscall.TCP_CORK, 1) == nil
-	}
-	written, err := c.sendFile(head, fd, off, n)
-	if err == nil && !more && c.corked {
-		// Uncorking sends what was held back. Were it to fail, the
-		// kernel would send it within 200 ms all the same.
-		c.corked = false
-		syscall.SetsockoptInt(int(c.fd), syscall.IPPROTO_TCP, syscall.TCP_CORK, 0)
-	}
-	return written, err
-}
-
-func (c *Conn) sendFile(head []byte, fd uintptr, off, n int64) (int64, error) {
 	var written int64
 	flags := uintptr(noSignal)
 	if c.l.tcp {

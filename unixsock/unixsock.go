@@ -474,9 +474,7 @@ type Conn struct {
 	// read may be followed by EOF or the error, which no new event will
 	// announce.
 	hup bool
-	// corked: SendFile set TCP_CORK, for more of a file to come.
-	corked bool
-	tag    uint32 // the server's, see biplane.Tagger
+	tag uint32 // the server's, see biplane.Tagger
 }
 
 // Tag returns the number SetTag stored, or 0. It implements
