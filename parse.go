@@ -174,11 +174,8 @@ func (p *Parser) parse(data []byte) (int, error) {
 func (p *Parser) requestLine(line []byte, off int32) error {
 	r := &p.req
 	// The method's bytes are checked as the space after it is sought.
-	sp1 := 0
-	for sp1 < len(line) && chars[line[sp1]]&cToken != 0 {
-		sp1++
-	}
-	if sp1 == 0 || sp1 == len(line) || line[sp1] != ' ' {
+	sp1 := tokenThen(line, ' ')
+	if sp1 < 0 {
 		return methodError(line)
 	}
 	method := line[:sp1]
@@ -213,6 +210,19 @@ func (p *Parser) requestLine(line []byte, off int32) error {
 		return err
 	}
 	return p.requestTarget(target, tOff)
+}
+
+// tokenThen returns the length of the token (RFC 9110 §5.6.2) that b
+// starts with, if sep follows it, else -1.
+func tokenThen(b []byte, sep byte) int {
+	i := 0
+	for i < len(b) && chars[b[i]]&cToken != 0 {
+		i++
+	}
+	if i == 0 || i == len(b) || b[i] != sep {
+		return -1
+	}
+	return i
 }
 
 // methodError is the error of a request line whose method is not a token
@@ -362,11 +372,8 @@ func (p *Parser) setPathQuery(off int32, q, n int) {
 func (p *Parser) fieldLine(line []byte, off int32) error {
 	r := &p.req
 	// The name's bytes are checked as the colon after it is sought.
-	colon := 0
-	for colon < len(line) && chars[line[colon]]&cToken != 0 {
-		colon++
-	}
-	if colon == 0 || colon == len(line) || line[colon] != ':' {
+	colon := tokenThen(line, ':')
+	if colon < 0 {
 		return fieldNameError(line)
 	}
 	name := line[:colon]

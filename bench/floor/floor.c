@@ -67,44 +67,54 @@ static void die(const char *what) {
 	exit(1);
 }
 
+// scan counts the request heads that in[0, n) completes on fd, carrying
+// the partial matches of "\r\n\r\n" and "Connection: close" from one read
+// to the next. It stops after a head that asks to close, and sets *done.
+static size_t scan(int fd, const char *in, ssize_t n, int *done) {
+	static const char crlf2[] = "\r\n\r\n", cc[] = "Connection: close";
+	size_t heads = 0;
+	int t = tail[fd], c = closing[fd];
+	for (ssize_t i = 0; i < n; i++) {
+		char b = in[i];
+		t = b == crlf2[t] ? t + 1 : (b == '\r' ? 1 : 0);
+		if (c < (int)sizeof cc - 1)
+			c = b == cc[c] ? c + 1 : (b == 'C' ? 1 : 0);
+		if (t == 4) {
+			heads++;
+			t = 0;
+			if (c == (int)sizeof cc - 1) {
+				*done = 1;
+				break;
+			}
+			c = 0;
+		}
+	}
+	tail[fd] = t;
+	closing[fd] = c;
+	return heads;
+}
+
 // serve reads what fd has and answers the heads it completes. It returns
 // -1 once fd should be closed.
 static int serve(int fd) {
 	static char in[RBUF], out[WBUF];
-	static const char crlf2[] = "\r\n\r\n", cc[] = "Connection: close";
 	for (;;) {
 		ssize_t n = read(fd, in, sizeof in);
 		if (n == 0)
 			return -1;
 		if (n < 0)
 			return errno == EAGAIN ? 0 : -1;
-		size_t w = 0;
-		int t = tail[fd], c = closing[fd], done = 0;
-		for (ssize_t i = 0; i < n; i++) {
-			char b = in[i];
-			t = b == crlf2[t] ? t + 1 : (b == '\r' ? 1 : 0);
-			if (c < (int)sizeof cc - 1)
-				c = b == cc[c] ? c + 1 : (b == 'C' ? 1 : 0);
-			if (t == 4) {
-				if (w + RESP_LEN > sizeof out) {
-					if (write(fd, out, w) != (ssize_t)w)
-						return -1;
-					w = 0;
-				}
+		int done = 0;
+		size_t heads = scan(fd, in, n, &done);
+		while (heads > 0) {
+			size_t w = 0;
+			for (; heads > 0 && w + RESP_LEN <= sizeof out; heads--) {
 				memcpy(out + w, resp, RESP_LEN);
 				w += RESP_LEN;
-				t = 0;
-				if (c == (int)sizeof cc - 1) {
-					done = 1;
-					break;
-				}
-				c = 0;
 			}
+			if (write(fd, out, w) != (ssize_t)w)
+				return -1; // a client that cannot take a response in one write is not this benchmark's
 		}
-		tail[fd] = t;
-		closing[fd] = c;
-		if (w > 0 && write(fd, out, w) != (ssize_t)w)
-			return -1; // a client that cannot take a response in one write is not this benchmark's
 		if (done)
 			return -1;
 		if (n < (ssize_t)sizeof in)
@@ -117,7 +127,6 @@ static int serve(int fd) {
 // closed.
 static int serve_file(int fd) {
 	static char in[RBUF];
-	static const char crlf2[] = "\r\n\r\n", cc[] = "Connection: close";
 	while (!close_after[fd]) {
 		ssize_t n = read(fd, in, sizeof in);
 		if (n == 0)
@@ -127,24 +136,9 @@ static int serve_file(int fd) {
 				return -1;
 			break;
 		}
-		int t = tail[fd], c = closing[fd];
-		for (ssize_t i = 0; i < n; i++) {
-			char b = in[i];
-			t = b == crlf2[t] ? t + 1 : (b == '\r' ? 1 : 0);
-			if (c < (int)sizeof cc - 1)
-				c = b == cc[c] ? c + 1 : (b == 'C' ? 1 : 0);
-			if (t == 4) {
-				owed[fd]++;
-				t = 0;
-				if (c == (int)sizeof cc - 1) {
-					close_after[fd] = 1;
-					break;
-				}
-				c = 0;
-			}
-		}
-		tail[fd] = t;
-		closing[fd] = c;
+		int done = 0;
+		owed[fd] += scan(fd, in, n, &done);
+		close_after[fd] = done;
 		if (n < (ssize_t)sizeof in)
 			break;
 	}
