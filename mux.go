@@ -80,16 +80,15 @@ func (m *Mux) Respond(r *Request) Response {
 // returning through Respond, and through a HandlerFunc's, would make.
 func (m *Mux) respondTo(r *Request, resp *Response) {
 	best := m.match(r)
-	switch {
-	case best == nil:
+	if best == nil {
 		*resp = m.refusal(r).Respond(r)
-	default:
-		if f, ok := best.chain.(HandlerFunc); ok {
-			*resp = f(r)
-			return
-		}
-		*resp = best.chain.Respond(r)
+		return
 	}
+	if f, ok := best.chain.(HandlerFunc); ok {
+		*resp = f(r)
+		return
+	}
+	*resp = best.chain.Respond(r)
 }
 
 // RespondHead routes r on its head, before its body is read: the answers

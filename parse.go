@@ -184,15 +184,16 @@ func (p *Parser) requestLine(line []byte, off int32) error {
 	// The usual origin-form target is checked as the space after it is
 	// sought; anything else takes the longer way below, to the same
 	// answers.
-	if sp2, q := scanPathQuery(rest); sp2 < len(rest) && rest[sp2] == ' ' && sp2 > 0 && rest[0] == '/' &&
-		!eqString(method, "CONNECT") {
-		r.method = span{off, off + int32(sp1)}
-		r.target = span{tOff, tOff + int32(sp2)}
-		if err := p.version(rest[sp2+1:]); err != nil {
-			return err
+	if len(rest) > 0 && rest[0] == '/' && !eqString(method, "CONNECT") {
+		if sp2, q := scanPathQuery(rest); sp2 < len(rest) && rest[sp2] == ' ' {
+			r.method = span{off, off + int32(sp1)}
+			r.target = span{tOff, tOff + int32(sp2)}
+			if err := p.version(rest[sp2+1:]); err != nil {
+				return err
+			}
+			p.setPathQuery(tOff, q, sp2)
+			return nil
 		}
-		p.setPathQuery(tOff, q, sp2)
-		return nil
 	}
 	sp2 := indexByte(rest, ' ')
 	if sp2 < 0 {

@@ -33,8 +33,8 @@ const copyBufSize = 16 << 10
 // last short segment back with TCP_CORK until the file's end cost more
 // than the short segments it saves (on loopback, 1 MiB files in 256 KiB
 // pieces took 238-396 µs of the server's CPU each with it, 161-245 µs
-// without, in five runs side by side). The file's own offset
-// does not move. A file that ends before off+n fails it with
+// without, in five runs side by side). The file's own offset does not
+// move. A file that ends before off+n fails it with
 // io.ErrUnexpectedEOF once the bytes up to its end are written. Where
 // sendfile cannot read the file (a file system without splice support:
 // EINVAL, ENOSYS or EOPNOTSUPP), it reads the bytes with pread(2) into a
