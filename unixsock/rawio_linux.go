@@ -57,18 +57,14 @@ func (l *Listener) accept() (int, netip.AddrPort, error) {
 	if errno != 0 {
 		return -1, netip.AddrPort{}, errno
 	}
-	var remote netip.AddrPort
-	switch l.rsa.Addr.Family {
-	case syscall.AF_INET:
-		sa := (*syscall.RawSockaddrInet4)(unsafe.Pointer(&l.rsa))
-		remote = netip.AddrPortFrom(netip.AddrFrom4(sa.Addr), netPort(sa.Port))
-	case syscall.AF_INET6:
-		sa := (*syscall.RawSockaddrInet6)(unsafe.Pointer(&l.rsa))
-		ip := netip.AddrFrom16(sa.Addr).Unmap()
-		if sa.Scope_id != 0 && ip.Is6() {
-			ip = ip.WithZone(strconv.FormatUint(uint64(sa.Scope_id), 10))
-		}
-		remote = netip.AddrPortFrom(ip, netPort(sa.Port))
+	// As addrPort does: IPv4-mapped becomes IPv4, a scope a numeric zone.
+	ip, port, scope := rawInet(&l.rsa)
+	if !ip.IsValid() {
+		return int(r), netip.AddrPort{}, nil // a Unix socket's peer
 	}
-	return int(r), remote, nil
+	ip = ip.Unmap()
+	if scope != 0 && ip.Is6() {
+		ip = ip.WithZone(strconv.FormatUint(uint64(scope), 10))
+	}
+	return int(r), netip.AddrPortFrom(ip, port), nil
 }

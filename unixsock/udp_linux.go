@@ -210,25 +210,21 @@ func (p *PacketConn) ReadFrom(b []byte) (int, netip.AddrPort, error) {
 	}
 }
 
-// from converts the sender's address of the last recvfrom.
+// from converts the sender's address of the last recvfrom. A scoped
+// address on the socket's own interface is zoned with its name.
 func (p *PacketConn) from() netip.AddrPort {
-	switch p.rsa.Addr.Family {
-	case syscall.AF_INET:
-		sa := (*syscall.RawSockaddrInet4)(unsafe.Pointer(&p.rsa))
-		return netip.AddrPortFrom(netip.AddrFrom4(sa.Addr), netPort(sa.Port))
-	case syscall.AF_INET6:
-		sa := (*syscall.RawSockaddrInet6)(unsafe.Pointer(&p.rsa))
-		ip := netip.AddrFrom16(sa.Addr)
-		if sa.Scope_id != 0 {
-			zone := p.zone
-			if int(sa.Scope_id) != p.ifindex {
-				zone = strconv.FormatUint(uint64(sa.Scope_id), 10)
-			}
-			ip = ip.WithZone(zone)
-		}
-		return netip.AddrPortFrom(ip, netPort(sa.Port))
+	ip, port, scope := rawInet(&p.rsa)
+	if !ip.IsValid() {
+		return netip.AddrPort{}
 	}
-	return netip.AddrPort{}
+	if scope != 0 {
+		zone := p.zone
+		if int(scope) != p.ifindex {
+			zone = strconv.FormatUint(uint64(scope), 10)
+		}
+		ip = ip.WithZone(zone)
+	}
+	return netip.AddrPortFrom(ip, port)
 }
 
 // WriteTo sends b as one datagram to addr, an address of the socket's
@@ -338,6 +334,21 @@ func (l *Listener) Watch(p *PacketConn) error {
 	}
 	p.l = l
 	return nil
+}
+
+// rawInet reads the IPv4 or IPv6 address that the kernel wrote to rsa:
+// the address, its port, and an IPv6 address's scope (an interface index,
+// 0 for none). Another family gives the zero Addr.
+func rawInet(rsa *syscall.RawSockaddrAny) (ip netip.Addr, port uint16, scope uint32) {
+	switch rsa.Addr.Family {
+	case syscall.AF_INET:
+		sa := (*syscall.RawSockaddrInet4)(unsafe.Pointer(rsa))
+		return netip.AddrFrom4(sa.Addr), netPort(sa.Port), 0
+	case syscall.AF_INET6:
+		sa := (*syscall.RawSockaddrInet6)(unsafe.Pointer(rsa))
+		return netip.AddrFrom16(sa.Addr), netPort(sa.Port), sa.Scope_id
+	}
+	return netip.Addr{}, 0, 0
 }
 
 // netPort converts a port between host order and the network order of a
