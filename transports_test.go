@@ -45,13 +45,21 @@ func exercise(t *testing.T, hs *servertest.Harness) {
 	c.ExpectEOF()
 }
 
-// TestRemoteAddr checks that a handler sees the peer's address: the
-// client's end of its connection, asked of the transport on demand.
-func TestRemoteAddr(t *testing.T) {
-	ln, err := unixsock.Listen("tcp", "127.0.0.1:0")
+// listenLoopback opens a unixsock listener on a free loopback port, made
+// with cfg; the harness serving it closes it.
+func listenLoopback(t *testing.T, cfg unixsock.Config) *unixsock.Listener {
+	t.Helper()
+	ln, err := cfg.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
+	return ln
+}
+
+// TestRemoteAddr checks that a handler sees the peer's address: the
+// client's end of its connection, asked of the transport on demand.
+func TestRemoteAddr(t *testing.T) {
+	ln := listenLoopback(t, unixsock.Config{})
 	h := biplane.HandlerFunc(func(r *biplane.Request) biplane.Response {
 		return biplane.Response{Body: []byte(r.RemoteAddr().String())}
 	})
@@ -66,19 +74,13 @@ func TestRemoteAddr(t *testing.T) {
 }
 
 func TestPollingMode(t *testing.T) {
-	ln, err := unixsock.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	ln := listenLoopback(t, unixsock.Config{})
 	hs := servertest.StartOn(t, &biplane.Server{Listener: pollingListener{ln}, Handler: echo}, ln.Addr().String())
 	exercise(t, hs)
 }
 
 func TestPollMode(t *testing.T) {
-	ln, err := unixsock.Config{UsePoll: true}.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	ln := listenLoopback(t, unixsock.Config{UsePoll: true})
 	exercise(t, servertest.StartOn(t, &biplane.Server{Listener: ln, Handler: echo}, ln.Addr().String()))
 }
 
@@ -167,10 +169,7 @@ func (memAddr) String() string  { return "mem" }
 func TestManyConns(t *testing.T) {
 	for _, hide := range []bool{false, true} {
 		t.Run(map[bool]string{false: "tagged", true: "map"}[hide], func(t *testing.T) {
-			ln, err := unixsock.Listen("tcp", "127.0.0.1:0")
-			if err != nil {
-				t.Fatal(err)
-			}
+			ln := listenLoopback(t, unixsock.Config{})
 			var l biplane.Listener = ln
 			if hide {
 				l = untaggedListener{ln}
